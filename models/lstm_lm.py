@@ -1,0 +1,24 @@
+"""LSTM language model: the decoder of ``lstm_vae.py`` with no latent code.
+
+The baseline of every text-VAE paper: a VAE whose rate collapsed to zero should match it,
+and a useful latent code should not cost more than a nat or so of test NLL over it.
+
+    pyrovae fit models/lstm_lm.py --data train=ptb/train.txt valid=ptb/valid.txt test=ptb/test.txt
+"""
+
+from pyrovae.data import Vocabulary
+from pyrovae.lm import LanguageModel
+from pyrovae.nn import RecurrentDecoder
+
+
+def build(
+    vocab: Vocabulary,
+    embed_dim: int = 512,
+    hidden_dim: int = 1024,
+    cell: str = "lstm",
+    dropout: float = 0.5,
+) -> LanguageModel:
+    decoder = RecurrentDecoder(
+        len(vocab), 0, embed_dim, hidden_dim, cell=cell, dropout=dropout, pad_id=vocab.pad_id
+    )
+    return LanguageModel(decoder)

@@ -1,0 +1,60 @@
+"""Recurrent sentence encoder: tokens -> a fixed-size context vector."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from pyrovae.nn.cells import recurrent_cell
+
+
+class RecurrentEncoder(nn.Module):
+    """Embeds a sentence and returns the final hidden state of an LSTM or GRU.
+
+    The context is the last layer's hidden state after the last real token (packed sequences,
+    so padding never enters it); with ``bidirectional=True`` the two directions are concatenated.
+    This is the encoder of Bowman et al. 2016 and He et al. 2019 (arXiv:1901.05534).
+
+    Args:
+        vocab_size, embed_dim, hidden_dim, num_layers, dropout: as in ``torch.nn.LSTM``.
+        cell: "lstm" or "gru".
+        pad_id: id of the padding token (its embedding is zero and untrained).
+
+    ``forward(tokens [B, T], lengths [B]) -> context [B, output_dim]``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int = 256,
+        hidden_dim: int = 256,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        pad_id: int = 0,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = recurrent_cell(cell)(
+            embed_dim,
+            hidden_dim,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.output_dim = hidden_dim * (2 if bidirectional else 1)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        embedded = self.dropout(self.embedding(tokens))
+        packed = pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        _, state = self.rnn(packed)
+        hidden = state[0] if isinstance(state, tuple) else state  # LSTM returns (h, c)
+        if self.rnn.bidirectional:
+            return torch.cat([hidden[-2], hidden[-1]], dim=-1)
+        return hidden[-1]

@@ -1,0 +1,70 @@
+"""Name registries for the command line: ``--set objective=NAME objective.KEY=VALUE``.
+
+A registry maps a name to a class or factory; the class registers itself where it is defined
+(``@OBJECTIVES.register("elbo")``). Python users never need a registry: they construct objects.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Generic, TypeVar
+
+from pyrovae.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names -> factories of one kind of component (objectives, posteriors, priors...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._factories: dict[str, Callable[..., T]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        def decorator(factory: Callable[..., T]) -> Callable[..., T]:
+            if name in self._factories:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._factories[name] = factory
+            return factory
+
+        return decorator
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def get(self, name: str) -> Callable[..., T]:
+        try:
+            return self._factories[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown {self.kind} {name!r}: expected one of {', '.join(self.names())}"
+            ) from None
+
+    def options(self, name: str) -> dict[str, inspect.Parameter]:
+        """The keyword options ``name`` accepts, with their defaults."""
+        signature = inspect.signature(self.get(name))
+        return {
+            key: p
+            for key, p in signature.parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and key != "self"
+        }
+
+    def build(self, name: str, **options: Any) -> T:
+        """Construct ``name`` with ``options``; unknown options list the valid ones."""
+        valid = self.options(name)
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            raise ConfigError(
+                f"{self.kind} {name!r} has no option(s) {', '.join(unknown)}; its options are "
+                + (", ".join(f"{k}={p.default!r}" for k, p in valid.items()) or "none")
+            )
+        return self.get(name)(**options)
+
+    def describe(self) -> str:
+        """One line per registered name with its options, for ``--help``."""
+        lines = []
+        for name in self.names():
+            opts = ", ".join(f"{k}={p.default!r}" for k, p in self.options(name).items())
+            lines.append(f"  {name}: {opts}" if opts else f"  {name}")
+        return "\n".join(lines)

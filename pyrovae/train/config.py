@@ -1,0 +1,162 @@
+"""The typed configuration of a training run, validated on construction and saved as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, get_origin
+
+from pyrovae.errors import ConfigError
+
+AmpMode = Literal["off", "bf16", "fp16"]
+Schedule = Literal["constant", "linear", "cosine"]
+OptimizerName = Literal["adam", "adamw", "sgd"]
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run besides the model file.
+
+    Model hyperparameters are the keyword arguments of the model file's ``build`` function
+    (``model``); the objective is a registered name plus its options (``objective``,
+    ``objective_options``). On the command line every field is set with ``--set key=value``,
+    model options with ``--set model.KEY=VALUE`` and objective options with
+    ``--set objective.KEY=VALUE``.
+    """
+
+    # data
+    train: str | None = None  #: training text file (or hf:NAME); None: the bundled Austen corpus
+    valid: str | None = None  #: validation text file; None: the bundled one, or 5% of train
+    test: str | None = None  #: test text file, evaluated at the end of training when given
+    max_vocab: int | None = 20000  #: vocabulary size cap, specials included
+    min_count: int = 1  #: words seen fewer times become <unk>
+    max_length: int | None = None  #: drop training sentences longer than this many words
+    # optimisation
+    seed: int = 0
+    batch_size: int = 32  #: sentences per optimizer step (per process under DDP)
+    eval_batch_size: int = 64
+    epochs: int = 10
+    max_steps: int | None = None  #: stop after this many optimizer steps
+    optimizer: OptimizerName = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_schedule: Schedule = "constant"
+    warmup_steps: int = 0
+    grad_clip: float | None = 5.0  #: max global gradient norm; None disables clipping
+    accumulate: int = 1  #: batches whose gradients are summed per optimizer step
+    patience: int | None = 5  #: epochs without validation improvement before stopping
+    amp: AmpMode = "off"  #: autocast: bf16 (CPU or GPU) or fp16 with a GradScaler (GPU only)
+    device: str = "auto"  #: "auto", "cpu", "cuda", "cuda:1", ...
+    # bookkeeping
+    log_every: int = 50  #: optimizer steps between training log records
+    checkpoint_every: int = 200  #: optimizer steps between checkpoints (and at every epoch end)
+    eval_iw_samples: int = 0  #: importance samples for the final evaluation (0: skip IW)
+    progress: bool = True  #: show a progress bar
+    # model and objective
+    model: dict[str, Any] = field(default_factory=dict)
+    objective: str = "elbo"
+    objective_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _coerce(f.name, getattr(self, f.name), _hints()[f.name]))
+        for name in ("batch_size", "eval_batch_size", "accumulate", "log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ConfigError(f"lr must be positive, got {self.lr}")
+        if self.epochs < 0:
+            raise ConfigError(f"epochs must be non-negative, got {self.epochs}")
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) {', '.join(unknown)}: valid options are "
+                f"{', '.join(cls.field_names())} (model options go under model.*, objective options "
+                "under objective.*)"
+            )
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+def _hints() -> dict[str, Any]:
+    return typing.get_type_hints(RunConfig)
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value: JSON where it parses (numbers, true/false, null, lists), else text."""
+    lowered = text.strip()
+    if lowered in ("none", "None"):
+        return None
+    if lowered in ("True", "False"):
+        return lowered == "True"
+    try:
+        return json.loads(lowered)
+    except json.JSONDecodeError:
+        return text
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check ``value`` against the field's type, converting text and ints where unambiguous."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for option in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(name, value, option)
+            except ConfigError as error:
+                errors.append(error)
+        raise errors[0]
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{name} must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name} must be a mapping, got {value!r}")
+        return dict(value)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+    if hint is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be text, got {value!r}")
+        return value
+    return value

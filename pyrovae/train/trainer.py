@@ -1,0 +1,374 @@
+"""The training loop: torch optimizers over a Pyro model/guide pair, with AMP, DDP and resume.
+
+One optimizer step::
+
+    with autocast:  loss = VAELoss(batch)          # objective over Pyro traces, per sentence
+    backward (scaled for fp16); every `accumulate` batches: unscale, clip, step, schedule
+
+The objective is any :class:`~pyrovae.infer.Objective`; whatever it optimises, the logged ELBO,
+rate and distortion are the true ones (nats per sentence). Checkpoints (safetensors + JSON,
+written atomically by rank 0) hold the model, optimizer, LR schedule, gradient scaler, objective
+state, RNG streams and the position in the epoch, so ``resume`` continues a killed run exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from pyrovae.data.batch import TokenBatch
+from pyrovae.data.batching import make_loader
+from pyrovae.data.dataset import SentenceDataset
+from pyrovae.data.vocabulary import Vocabulary
+from pyrovae.errors import NonFiniteLossError
+from pyrovae.infer.objective import Objective
+from pyrovae.train.checkpoint import (
+    CheckpointManager,
+    atomic_write_json,
+    capture_rng_state,
+    restore_rng_state,
+)
+from pyrovae.train.config import RunConfig
+from pyrovae.train.distributed import DistributedContext
+from pyrovae.train.loss_module import VAELoss
+from pyrovae.train.optim import build_lr_schedule, build_optimizer
+from pyrovae.train.precision import Precision
+from pyrovae.train.run_log import RunLog
+
+# Order of the running sums kept for logging: objective, distortion, rate (all nats summed over
+# sentences), sentences, tokens.
+_SUMS = ("objective", "distortion", "rate", "sentences", "tokens")
+
+
+@dataclass
+class TrainState:
+    """Counters that, with the checkpointed tensors, say exactly where training is."""
+
+    step: int = 0  #: optimizer steps taken
+    epoch: int = 0  #: current epoch (0-based)
+    batches_done: int = 0  #: batches of the current epoch already consumed
+    best_valid: float = math.inf  #: best validation -ELBO (nats per sentence)
+    bad_epochs: int = 0  #: epochs since the best validation -ELBO
+    finished: bool = False
+    stop_reason: str = ""
+    history: list = field(default_factory=list)  #: validation records, one per epoch
+
+
+def resolve_device(name: str, context: DistributedContext) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", context.local_rank)
+    return device
+
+
+class Trainer:
+    """Fit a model/guide module (e.g. :class:`~pyrovae.vae.TextVAE`) with an objective.
+
+    Args:
+        vae: an ``nn.Module`` with ``model(batch)`` and ``guide(batch)`` Pyro programs.
+        objective: the loss; its parameters (learned multipliers) are trained too.
+        config: the run configuration.
+        run_dir: where checkpoints and logs go (written by rank 0 only).
+        train_set, valid_set: encoded sentences; ``valid_set`` may be None (no early stopping).
+        vocab: the vocabulary the datasets were encoded with.
+        context: rank and world size (from :func:`~pyrovae.train.distributed.init_distributed`).
+    """
+
+    def __init__(
+        self,
+        vae: torch.nn.Module,
+        objective: Objective,
+        config: RunConfig,
+        run_dir: str | Path,
+        train_set: SentenceDataset,
+        valid_set: SentenceDataset | None,
+        vocab: Vocabulary,
+        context: DistributedContext | None = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.context = context or DistributedContext()
+        self.device = resolve_device(config.device, self.context)
+        self.vocab = vocab
+        self.train_set, self.valid_set = train_set, valid_set
+        self.vae = vae.to(self.device)
+        self.objective = objective.to(self.device)
+        self.loss_module = VAELoss(self.vae, self.objective)
+        self.wrapped: torch.nn.Module = self.loss_module
+        if self.context.enabled:
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            self.wrapped = DistributedDataParallel(self.loss_module, device_ids=device_ids)
+        self.precision = Precision(config.amp, self.device)
+        self.optimizer = build_optimizer(self.loss_module.parameters(), config)
+        self.batches_per_epoch = len(self._train_batches(0))
+        steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
+        total = config.max_steps or steps_per_epoch * max(1, config.epochs)
+        self.schedule = build_lr_schedule(self.optimizer, config, total)
+        self.checkpoints = CheckpointManager(self.run_dir)
+        self.log = RunLog(self.run_dir, enabled=self.context.is_main)
+        self.state = TrainState()
+
+    # ------------------------------------------------------------------ data
+    def _train_batches(self, epoch: int, skip: int = 0):
+        return make_loader(
+            self.train_set,
+            self.vocab,
+            self.config.batch_size,
+            shuffle=True,
+            seed=self.config.seed,
+            epoch=epoch,
+            num_replicas=self.context.world_size,
+            rank=self.context.rank,
+            skip_batches=skip,
+        )
+
+    def _eval_batches(self, dataset: SentenceDataset) -> Iterator[TokenBatch]:
+        """This rank's share of ``dataset`` in fixed order, without the padding a sampler adds."""
+        loader = make_loader(dataset, self.vocab, self.config.eval_batch_size, shuffle=False)
+        for i, batch in enumerate(loader):
+            if i % self.context.world_size == self.context.rank:
+                yield batch.to(self.device)
+
+    # ------------------------------------------------------------ checkpoint
+    def _checkpoint(self, pointer: str | None = None) -> None:
+        if not self.context.is_main:
+            return
+        state = {
+            "train_state": asdict(self.state),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "precision": self.precision.state_dict(),
+            "objective": dict(self.objective.state_dict()),
+            "rng": capture_rng_state(cuda_all_devices=not self.context.enabled),
+            "running": self._running.cpu(),
+            "step": self.state.step,
+        }
+        model_state = {k: v.detach() for k, v in self.vae.state_dict().items()}
+        self.checkpoints.save(f"step-{self.state.step:07d}", model_state, state, pointer=pointer)
+
+    def _restore(self) -> None:
+        weights, state = self.checkpoints.load("latest", device=self.device)
+        self.vae.load_state_dict(weights)
+        self.objective.load_state_dict(state["objective"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.precision.load_state_dict(state["precision"])
+        self.state = TrainState(**state["train_state"])
+        self._running = state["running"].to(self.device)
+        restore_rng_state(state["rng"])
+        if self.context.rank:  # other ranks continue their own streams from a derived seed
+            torch.manual_seed(self.config.seed + 1000 * self.context.rank + self.state.step)
+        self.log.truncate_after(self.state.step)
+
+    # --------------------------------------------------------------- loop
+    def fit(self, resume: bool = False) -> TrainState:
+        """Train until ``epochs``/``max_steps`` or early stopping; returns the final state."""
+        self._running = torch.zeros(len(_SUMS), device=self.device)
+        self._window_started = time.perf_counter()
+        if resume:
+            self._restore()
+        else:
+            torch.manual_seed(self.config.seed + 1000 * self.context.rank)
+        try:
+            while not self.state.finished:
+                self._run_epoch()
+        finally:
+            self.log.close()
+        if self.context.is_main:
+            atomic_write_json(self.run_dir / "train_summary.json", asdict(self.state))
+        return self.state
+
+    def _run_epoch(self) -> None:
+        config, state = self.config, self.state
+        if state.epoch >= config.epochs:
+            return self._finish("epochs")
+        self.loss_module.train()
+        batches = self._train_batches(state.epoch, skip=state.batches_done)
+        bar = tqdm(
+            total=self.batches_per_epoch,
+            initial=state.batches_done,
+            desc=f"epoch {state.epoch + 1}/{config.epochs}",
+            unit="batch",
+            disable=not (config.progress and self.context.is_main),
+            dynamic_ncols=True,
+        )
+        pending = 0
+        for batch in batches:
+            self._forward_backward(batch.to(self.device), pending + 1 < config.accumulate)
+            pending += 1
+            state.batches_done += 1
+            bar.update(1)
+            last = state.batches_done == self.batches_per_epoch
+            if pending == config.accumulate or last:
+                self._optimizer_step()
+                pending = 0
+                if state.step % config.log_every == 0:
+                    record = self._log_training()
+                    bar.set_postfix(
+                        loss=f"{record['loss']:.2f}",
+                        rate=f"{record['rate']:.2f}",
+                        dist=f"{record['distortion']:.2f}",
+                    )
+                if config.max_steps and state.step >= config.max_steps:
+                    break
+                if state.step % config.checkpoint_every == 0 and not last:
+                    self._checkpoint()
+        bar.close()
+        if config.max_steps and state.step >= config.max_steps and state.batches_done < self.batches_per_epoch:
+            self._end_epoch(partial=True)
+            return self._finish("max_steps")
+        self._end_epoch()
+
+    def _forward_backward(self, batch: TokenBatch, defer_sync: bool) -> None:
+        sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else _nullcontext()
+        with sync:
+            with self.precision.autocast():
+                loss = self.wrapped(batch)
+            terms = self.objective.last_terms
+            finite = torch.isfinite(loss).float()
+            if self.context.enabled:
+                finite = self.context.all_reduce_sum(finite) / self.context.world_size
+            if float(finite) < 1.0:
+                self._raise_non_finite(loss, terms)
+            self.precision.backward(loss / self.config.accumulate)
+        n = terms.num_data
+        self._running += torch.stack(
+            [
+                terms.objective * n,
+                terms.distortion * n,
+                terms.rate * n,
+                torch.tensor(float(n), device=self.device),
+                torch.tensor(float(batch.num_tokens), device=self.device),
+            ]
+        ).to(self._running)
+
+    def _optimizer_step(self) -> None:
+        self.precision.unscale(self.optimizer)
+        if self.config.grad_clip:
+            norm = torch.nn.utils.clip_grad_norm_(self.loss_module.parameters(), self.config.grad_clip)
+            if self.precision.scaler is None and not torch.isfinite(norm):
+                self._raise_non_finite(norm, None, what="gradient norm")
+        self.precision.step(self.optimizer)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.step()
+        self.state.step += 1
+
+    def _raise_non_finite(self, value: torch.Tensor, terms, what: str = "training loss") -> None:
+        bad = []
+        if terms is not None:
+            bad = [
+                name
+                for name, term in (("distortion", terms.distortion), ("rate", terms.rate))
+                if not torch.isfinite(term)
+            ] or ["objective"]
+        kept = self.checkpoints.read_pointer("latest")
+        where = f"checkpoint {kept['tag']} in {self.checkpoints.checkpoint_root}" if kept else "no checkpoint yet"
+        terms_text = f": the {' and '.join(bad)} term is not finite" if bad else ""
+        raise NonFiniteLossError(
+            f"the {what} became {float(value)} at step {self.state.step + 1} (epoch "
+            f"{self.state.epoch + 1}, batch {self.state.batches_done + 1}){terms_text}. The last good "
+            f"state is kept ({where}). Lower the learning rate (--set lr=...), clip gradients "
+            "(--set grad_clip=1.0) or turn mixed precision off (--set amp=off), then re-run with --resume."
+        )
+
+    # ------------------------------------------------------------ logging
+    def _reduced_running(self) -> dict[str, float]:
+        sums = self.context.all_reduce_sum(self._running).tolist()
+        self._running.zero_()
+        return dict(zip(_SUMS, sums))
+
+    @staticmethod
+    def _averages(sums: dict[str, float]) -> dict[str, float]:
+        n = max(sums["sentences"], 1.0)
+        distortion, rate = sums["distortion"] / n, sums["rate"] / n
+        return {
+            "loss": sums["objective"] / n,
+            "elbo": -(distortion + rate),
+            "rate": rate,
+            "distortion": distortion,
+            "distortion_per_token": sums["distortion"] / max(sums["tokens"], 1.0),
+            "sentences": sums["sentences"],
+            "tokens": sums["tokens"],
+        }
+
+    def _log_training(self) -> dict[str, float]:
+        sums = self._reduced_running()
+        now = time.perf_counter()
+        elapsed, self._window_started = max(now - self._window_started, 1e-9), now
+        record = {
+            "split": "train",
+            "step": self.state.step,
+            "epoch": self.state.epoch + 1,
+            **self._averages(sums),
+            "tokens_per_s": sums["tokens"] / elapsed,
+            "lr": self.schedule.get_last_lr()[0],
+            **{f"objective.{k}": v for k, v in self.objective.state_summary().items()},
+        }
+        self.log.log(record)
+        return record
+
+    @torch.no_grad()
+    def validate(self, dataset: SentenceDataset) -> dict[str, float]:
+        """Objective, ELBO, rate and distortion on ``dataset`` (nats per sentence), all ranks."""
+        was_training = self.loss_module.training
+        self.loss_module.eval()
+        sums = torch.zeros(len(_SUMS), device=self.device)
+        for batch in self._eval_batches(dataset):
+            with self.precision.autocast():
+                self.loss_module(batch)
+            terms = self.objective.last_terms
+            n = terms.num_data
+            sums += torch.tensor(
+                [float(terms.objective) * n, float(terms.distortion) * n, float(terms.rate) * n, n, batch.num_tokens],
+                device=self.device,
+            )
+        self.loss_module.train(was_training)
+        return self._averages(dict(zip(_SUMS, self.context.all_reduce_sum(sums).tolist())))
+
+    def _end_epoch(self, partial: bool = False) -> None:
+        state = self.state
+        if self._running[3] > 0:
+            self._log_training()
+        improved = False
+        if self.valid_set is not None:
+            record = {"split": "valid", "step": state.step, "epoch": state.epoch + 1, **self.validate(self.valid_set)}
+            self.log.log(record)
+            state.history.append(record)
+            valid_loss = -record["elbo"]
+            improved = valid_loss < state.best_valid
+            if improved:
+                state.best_valid, state.bad_epochs = valid_loss, 0
+            else:
+                state.bad_epochs += 1
+        if not partial:
+            state.epoch += 1
+            state.batches_done = 0
+        stop = self.config.patience is not None and state.bad_epochs >= self.config.patience
+        stop = self.context.broadcast_flag(stop, self.device)
+        if stop:
+            state.finished, state.stop_reason = True, f"early stopping after {state.bad_epochs} epochs without improvement"
+        elif not partial and state.epoch >= self.config.epochs:
+            state.finished, state.stop_reason = True, "epochs"
+        self._checkpoint(pointer="best" if improved or self.valid_set is None else None)
+
+    def _finish(self, reason: str) -> None:
+        if not self.state.finished:
+            self.state.finished, self.state.stop_reason = True, reason
+            self._checkpoint(pointer="best" if self.valid_set is None else None)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

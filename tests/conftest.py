@@ -1,0 +1,38 @@
+"""Shared test set-up: caches in temporary folders, Pyro validation on, fresh param store."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_CACHE = Path(tempfile.mkdtemp(prefix="pyrovae-test-cache-"))
+os.environ.setdefault("HF_HOME", str(_CACHE / "hf"))
+os.environ.setdefault("HF_DATASETS_CACHE", str(_CACHE / "hf-datasets"))
+os.environ.setdefault("MPLCONFIGDIR", str(_CACHE / "mpl"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+import pyro  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PTB = REPO.parent / "shared" / "data" / "ptb"
+
+
+@pytest.fixture(autouse=True)
+def _pyro_state():
+    pyro.clear_param_store()
+    pyro.enable_validation(True)
+    pyro.set_rng_seed(0)
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    yield
+    pyro.clear_param_store()
+
+
+@pytest.fixture
+def ptb_dir() -> Path:
+    if not (PTB / "train.txt").exists():
+        pytest.skip("Penn Treebank text not found beside the repository (../shared/data/ptb)")
+    return PTB
