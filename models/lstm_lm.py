@@ -13,8 +13,8 @@ from pyrovae.nn import RecurrentDecoder
 
 def build(
     vocab: Vocabulary,
-    embed_dim: int = 512,
-    hidden_dim: int = 1024,
+    embed_dim: int = 256,
+    hidden_dim: int = 256,
     cell: str = "lstm",
     dropout: float = 0.5,
 ) -> LanguageModel:

@@ -6,6 +6,9 @@ state and by concatenation with every input embedding.
 
     pyrovae fit models/lstm_vae.py --data train=ptb/train.txt valid=ptb/valid.txt test=ptb/test.txt
 
+The defaults (256-dimensional embeddings and LSTM states) train on a CPU; He et al. used
+``--set model.embed_dim=512 model.hidden_dim=1024`` on a GPU.
+
 References: Bowman et al., "Generating Sentences from a Continuous Space" (arXiv:1511.06349);
 He et al., "Lagging Inference Networks and Posterior Collapse in VAEs" (arXiv:1901.05534).
 """
@@ -19,8 +22,8 @@ from pyrovae.vae import TextVAE
 def build(
     vocab: Vocabulary,
     latent_dim: int = 32,
-    embed_dim: int = 512,
-    hidden_dim: int = 1024,
+    embed_dim: int = 256,
+    hidden_dim: int = 256,
     cell: str = "lstm",
     coupling: str = "both",
     dropout: float = 0.5,

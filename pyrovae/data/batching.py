@@ -233,9 +233,13 @@ def make_loader(
             f"{skip_batches!r}"
         )
     batches = sampler.batches(epoch)[skip_batches:]
+    # A DataLoader draws its workers' base seed when iterated; from its own generator, that draw
+    # leaves the global torch RNG alone, so a resumed run's random stream matches an unbroken one.
+    generator = torch.Generator().manual_seed(_mix(seed, epoch))
     return DataLoader(
         _Indexed(dataset),
         batch_sampler=batches,
         collate_fn=_Collate(vocab),
         num_workers=num_workers,
+        generator=generator,
     )

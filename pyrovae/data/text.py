@@ -214,6 +214,9 @@ def _load_local(path: str, split: str, expected: list[str]) -> list[str]:
     """Read a text file, already checked by :func:`read_text_file`, through ``datasets``."""
     import datasets
 
+    # The per-file "Generating split" bars are noise next to the training progress bar.
+    was_enabled = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
     try:
         dataset = datasets.load_dataset(
             "text",
@@ -227,6 +230,9 @@ def _load_local(path: str, split: str, expected: list[str]) -> list[str]:
             f"HuggingFace datasets could not read text file {path!r} ({type(e).__name__}: {e}); "
             "check the file is plain UTF-8 text with one sentence per line"
         ) from e
+    finally:
+        if was_enabled:
+            datasets.enable_progress_bars()
     sentences = _clean(dataset["text"])
     if len(sentences) != len(expected):
         raise DataError(

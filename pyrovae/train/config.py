@@ -56,7 +56,7 @@ class RunConfig:
     progress: bool = True  #: show a progress bar
     # model and objective
     model: dict[str, Any] = field(default_factory=dict)
-    objective: str = "elbo"
+    objective: str | None = None  #: a registered objective; None: the model file's, else "elbo"
     objective_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

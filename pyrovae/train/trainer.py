@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import pyro
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
@@ -27,7 +28,7 @@ from pyrovae.data.batch import TokenBatch
 from pyrovae.data.batching import make_loader
 from pyrovae.data.dataset import SentenceDataset
 from pyrovae.data.vocabulary import Vocabulary
-from pyrovae.errors import NonFiniteLossError
+from pyrovae.errors import ModelFileError, NonFiniteLossError
 from pyrovae.infer.objective import Objective
 from pyrovae.train.checkpoint import (
     CheckpointManager,
@@ -163,6 +164,11 @@ class Trainer:
         self.schedule.load_state_dict(state["schedule"])
         self.precision.load_state_dict(state["precision"])
         self.state = TrainState(**state["train_state"])
+        if self.state.finished and self.state.stop_reason in ("epochs", "max_steps"):
+            # The run was resumed with a larger budget (--set epochs=... or max_steps=...).
+            more_epochs = self.state.epoch < self.config.epochs
+            more_steps = self.config.max_steps is None or self.state.step < self.config.max_steps
+            self.state.finished = not (more_epochs and more_steps)
         self._running = state["running"].to(self.device)
         restore_rng_state(state["rng"])
         if self.context.rank:  # other ranks continue their own streams from a derived seed
@@ -174,6 +180,7 @@ class Trainer:
         """Train until ``epochs``/``max_steps`` or early stopping; returns the final state."""
         self._running = torch.zeros(len(_SUMS), device=self.device)
         self._window_started = time.perf_counter()
+        self._validated = False
         if resume:
             self._restore()
         else:
@@ -231,8 +238,7 @@ class Trainer:
     def _forward_backward(self, batch: TokenBatch, defer_sync: bool) -> None:
         sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else _nullcontext()
         with sync:
-            with self.precision.autocast():
-                loss = self.wrapped(batch)
+            loss = self._loss(batch)
             terms = self.objective.last_terms
             finite = torch.isfinite(loss).float()
             if self.context.enabled:
@@ -250,6 +256,24 @@ class Trainer:
                 torch.tensor(float(batch.num_tokens), device=self.device),
             ]
         ).to(self._running)
+
+    def _loss(self, batch: TokenBatch) -> torch.Tensor:
+        """The loss of one batch. The first batch runs with Pyro's and torch's argument and shape
+        validation on, so a model that does not fit its data fails at once with a clear message;
+        later batches skip those checks (they cost a full pass over the logits every step)."""
+        first = not self._validated
+        with pyro.validation_enabled(first), self.precision.autocast():
+            if not first:
+                return self.wrapped(batch)
+            try:
+                loss = self.wrapped(batch)
+            except (ValueError, RuntimeError, TypeError) as error:
+                raise ModelFileError(
+                    f"the model/guide failed on the first training batch ({batch.size} sentences, "
+                    f"{batch.targets.shape[1]} positions): {type(error).__name__}: {error}"
+                ) from error
+            self._validated = True
+            return loss
 
     def _optimizer_step(self) -> None:
         self.precision.unscale(self.optimizer)
@@ -274,7 +298,7 @@ class Trainer:
         where = f"checkpoint {kept['tag']} in {self.checkpoints.checkpoint_root}" if kept else "no checkpoint yet"
         terms_text = f": the {' and '.join(bad)} term is not finite" if bad else ""
         raise NonFiniteLossError(
-            f"the {what} became {float(value)} at step {self.state.step + 1} (epoch "
+            f"the {what} became {float(value.detach())} at step {self.state.step + 1} (epoch "
             f"{self.state.epoch + 1}, batch {self.state.batches_done + 1}){terms_text}. The last good "
             f"state is kept ({where}). Lower the learning rate (--set lr=...), clip gradients "
             "(--set grad_clip=1.0) or turn mixed precision off (--set amp=off), then re-run with --resume."
@@ -323,7 +347,7 @@ class Trainer:
         self.loss_module.eval()
         sums = torch.zeros(len(_SUMS), device=self.device)
         for batch in self._eval_batches(dataset):
-            with self.precision.autocast():
+            with pyro.validation_enabled(False), self.precision.autocast():
                 self.loss_module(batch)
             terms = self.objective.last_terms
             n = terms.num_data

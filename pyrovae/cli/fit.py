@@ -1,0 +1,133 @@
+"""``pyrovae fit MODEL_FILE``: train a model file's model on text."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = """Train the model a model file builds (see docs/model-files.md).
+
+examples:
+  pyrovae fit models/lstm_vae.py                      # the bundled Austen corpus
+  pyrovae fit models/lstm_vae.py --data train=ptb/train.txt valid=ptb/valid.txt test=ptb/test.txt \\
+      --set epochs=20 model.latent_dim=32 --out runs/ptb-vae
+  pyrovae fit models/lstm_vae.py --out runs/ptb-vae --resume    # continue a killed run
+  torchrun --nproc_per_node 2 -m pyrovae.cli.main fit models/lstm_vae.py ...   # DDP
+
+run options (--set KEY=VALUE; model options: --set model.KEY=VALUE, see the model file's build();
+objective: --set objective=NAME objective.KEY=VALUE):
+"""
+
+# Options that may change when a run is resumed; anything else would make it a different run.
+RESUMABLE_OVERRIDES = {"epochs", "max_steps", "progress", "device", "log_every", "checkpoint_every", "eval_iw_samples"}
+
+
+def add_parser(commands) -> None:
+    from pyrovae.cli.options import describe_config_options
+    from pyrovae.infer import OBJECTIVES
+
+    parser = commands.add_parser(
+        "fit",
+        help="train a model file's model",
+        description=HELP + describe_config_options() + "\n\nobjectives (--set objective=NAME objective.KEY=VALUE):\n" + OBJECTIVES.describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model_file", metavar="MODEL_FILE", help="a .py file defining build(vocab, **options)")
+    parser.add_argument("--data", nargs="+", metavar="SPLIT=PATH", help="train=PATH [valid=PATH] [test=PATH]; PATH may be hf:NAME[:CONFIG][#COLUMN]")
+    parser.add_argument("--config", metavar="FILE", help="JSON or TOML file of run options")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="assignments", help="run, model.* and objective.* options")
+    parser.add_argument("--out", metavar="RUN_DIR", help="run directory (default: runs/<model file name>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pyrovae.cli.model_file import load_model_file
+    from pyrovae.cli.options import merge, parse_assignments, parse_data, read_config_file
+    from pyrovae.errors import CheckpointError, ConfigError
+    from pyrovae.train.config import RunConfig
+    from pyrovae.train.run_directory import RunDirectory
+
+    model_file = load_model_file(args.model_file)
+    run_dir = RunDirectory(args.out or Path("runs") / Path(args.model_file).stem)
+    overrides = merge(
+        read_config_file(args.config) if args.config else {},
+        {"model": {}, **parse_data(args.data)},
+        parse_assignments(args.assignments),
+    )
+    if args.resume:
+        config = run_dir.load_config()
+        changed = {k for k, v in overrides.items() if v not in ({}, None) and config.to_dict().get(k) != v}
+        if changed - RESUMABLE_OVERRIDES:
+            raise ConfigError(
+                f"cannot change {', '.join(sorted(changed - RESUMABLE_OVERRIDES))} when resuming {run_dir.path}: "
+                f"only {', '.join(sorted(RESUMABLE_OVERRIDES))} may change; start a new run with another --out"
+            )
+        config = config.replace(**{k: overrides[k] for k in changed})
+    else:
+        if run_dir.checkpoints.exists():
+            raise CheckpointError(
+                f"{run_dir.path} already holds a run: continue it with --resume, or pass --out NEW_DIR"
+            )
+        config = RunConfig.from_dict(merge(model_file.defaults, overrides))
+    return _fit(model_file, run_dir, config, resume=args.resume)
+
+
+def _fit(model_file, run_dir, config, resume: bool) -> int:
+    import pyro
+    import torch
+
+    from pyrovae.cli.final_evaluation import final_evaluation
+    from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, load_splits
+    from pyrovae.errors import ConfigError
+    from pyrovae.infer import OBJECTIVES
+    from pyrovae.train.distributed import init_distributed, shutdown_distributed
+    from pyrovae.train.precision import Precision
+    from pyrovae.train.trainer import Trainer, resolve_device
+
+    # Everything that can be checked without data is checked before the data is loaded.
+    model_file.check_options(config.model)
+    objective = None if config.objective is not None else model_file.make_objective()
+    if objective is None:
+        objective = OBJECTIVES.build(config.objective or "elbo", **config.objective_options)
+    elif config.objective_options:
+        raise ConfigError(
+            f"objective.* options need --set objective=NAME: {model_file.path.name} defines its own "
+            "objective object, which is configured in the file"
+        )
+    device_type = "cuda" if config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available()) else "cpu"
+    Precision(config.amp, torch.device(device_type))
+    context = init_distributed(device_type)
+    if config.train is None:
+        bundled = default_corpus()
+        config = config.replace(**{split: str(path) for split, path in bundled.items()})
+    splits = load_splits(config.train, config.valid, config.test)
+    for note in splits.notes:
+        print(f"note: {note}")
+    if resume:
+        vocab = run_dir.load_vocab()
+    else:
+        vocab = Vocabulary.build(splits.train, max_size=config.max_vocab, min_count=config.min_count)
+    train_set = SentenceDataset(splits.train, vocab, max_length=config.max_length)
+    valid_set = SentenceDataset(splits.valid, vocab)
+    test_set = SentenceDataset(splits.test, vocab) if splits.test else None
+
+    pyro.set_rng_seed(config.seed)
+    model = model_file.build_model(vocab, config.model)
+    if context.is_main and not resume:
+        run_dir.save_setup(config, vocab, model_file.path)
+    context.barrier()
+    if context.is_main:
+        print(
+            f"training {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters) "
+            f"with {type(objective).__name__} on {len(train_set):,} sentences "
+            f"({train_set.num_tokens:,} tokens, vocabulary {len(vocab):,}); run directory {run_dir.path}"
+        )
+    trainer = Trainer(model, objective, config, run_dir.path, train_set, valid_set, vocab, context)
+    state = trainer.fit(resume=resume)
+    shutdown_distributed(context)
+    if not context.is_main:
+        return 0
+    print(f"finished after {state.step} steps ({state.stop_reason})")
+    final_evaluation(run_dir, {"valid": valid_set, "test": test_set}, config, resolve_device(config.device, context))
+    return 0

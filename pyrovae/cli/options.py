@@ -1,0 +1,88 @@
+"""Parsing of the options shared by commands: ``--set key=value``, ``--data``, ``--config``."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pyrovae.errors import ConfigError
+from pyrovae.train.config import RunConfig, parse_value
+
+DATA_SPLITS = ("train", "valid", "test")
+
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """``["lr=0.01", "model.latent_dim=16", "objective=elbo"]`` -> config values.
+
+    ``model.KEY`` goes to ``model``, ``objective.KEY`` to ``objective_options``; other keys must be
+    :class:`RunConfig` fields (checked later, with the list of valid names).
+    """
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r} (e.g. --set lr=0.001)")
+        value = parse_value(text)
+        prefix, _, sub = key.partition(".")
+        if sub and prefix == "model":
+            values.setdefault("model", {})[sub] = value
+        elif sub and prefix == "objective":
+            values.setdefault("objective_options", {})[sub] = value
+        elif sub:
+            raise ConfigError(f"unknown option group {prefix!r} in {key!r}: use model.KEY or objective.KEY")
+        else:
+            values[key] = value
+    return values
+
+
+def parse_data(items: list[str] | None) -> dict[str, str]:
+    """``--data train=a.txt valid=b.txt`` (or a single ``--data a.txt`` for train) -> config values."""
+    values: dict[str, str] = {}
+    for item in items or []:
+        split, sep, path = item.partition("=")
+        if not sep:
+            split, path = "train", item
+        if split not in DATA_SPLITS:
+            raise ConfigError(f"--data expects SPLIT=PATH with SPLIT in {DATA_SPLITS}, got {item!r}")
+        values[split] = path if path.startswith("hf:") else str(Path(path).expanduser().resolve())
+    return values
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """A JSON or TOML file of run options (same keys as ``--set``; nested ``model``/``objective_options``)."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    text = file.read_text(encoding="utf-8")
+    try:
+        values = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"config file {path} does not parse ({error}); use JSON or TOML (.toml)") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of options")
+    return values
+
+
+def merge(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Later layers win; ``model`` and ``objective_options`` merge key by key."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if key in ("model", "objective_options") and isinstance(value, dict):
+                merged[key] = {**merged.get(key, {}), **value}
+            else:
+                merged[key] = value
+    return merged
+
+
+def describe_config_options() -> str:
+    """Lines for ``--help``: every run option with its default."""
+    defaults = RunConfig()
+    return "\n".join(
+        f"  {name}={getattr(defaults, name)!r}"
+        for name in RunConfig.field_names()
+        if name not in ("model", "objective_options")
+    )

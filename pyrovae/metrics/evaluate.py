@@ -1,0 +1,216 @@
+r"""``evaluate``: the standard report of a text VAE on an evaluation set.
+
+Per sentence ``n`` with :math:`|x_n|` predicted tokens (words plus one end token):
+
+* ``elbo``, ``rate``, ``distortion``: :math:`\mathrm{ELBO} = -(R + D)` from the shared
+  accounting (:func:`pyrovae.infer.rate_distortion`, analytic KL where registered; Alemi et al.,
+  "Fixing a Broken ELBO", arXiv:1711.00464), nats/sentence;
+* ``iw_log_likelihood``: :math:`\widehat{\log p}_K(x_n)` with ``K = iw_samples``
+  (:func:`pyrovae.infer.importance.importance_log_likelihood`; Burda et al., arXiv:1509.00519),
+  nats/sentence, and ``nll`` its negation;
+* ``nll_per_token`` :math:`= \sum_n -\widehat{\log p}(x_n) / \sum_n |x_n|` (nats/token) and
+  ``ppl`` :math:`= \exp(\texttt{nll\_per\_token})` (Barkhof 2021, eq. 3.2);
+* ``active_units`` (Burda et al. 2016) and ``mutual_information`` :math:`I_q(x; z)` over the
+  whole set (He et al., arXiv:1901.05534);
+* ``num_sentences`` and ``num_tokens``.
+
+Standard errors are over sentences (i.i.d. assumption): of the mean for per-sentence figures; by
+the delta method for the ratio ``nll_per_token``,
+:math:`\mathrm{SE}(r) = \mathrm{sd}_n(\ell_n - r |x_n|) / (\sqrt N\, \overline{|x|})` with
+:math:`\ell_n` the NLL and ``ddof=1``, and for ``ppl`` :math:`\mathrm{SE} = \mathrm{ppl} \cdot
+\mathrm{SE}(r)`. Counts and active units have no standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from pyrovae.data.batch import TokenBatch
+from pyrovae.errors import DataError, UnsupportedModelError
+from pyrovae.infer.elbo import ELBO
+from pyrovae.infer.importance import importance_log_likelihood
+from pyrovae.infer.objective import Objective
+from pyrovae.metrics.active_units import active_units, posterior_mean
+from pyrovae.metrics.aggregate_posterior import (
+    AggregatePosterior,
+    check_scores_any_point,
+    guide_posterior,
+    latent_sites,
+)
+from pyrovae.metrics.estimate import Estimate
+from pyrovae.metrics.mutual_information import mutual_information
+
+NO_LATENT_NOTE = "the model has no latent variable: no unit is active and I(x; z) = 0"
+
+
+def _model_and_guide(vae_or_pair: Any) -> tuple[Callable, Callable]:
+    if isinstance(vae_or_pair, tuple) and len(vae_or_pair) == 2:
+        return vae_or_pair
+    model, guide = getattr(vae_or_pair, "model", None), getattr(vae_or_pair, "guide", None)
+    if not (callable(model) and callable(guide)):
+        raise UnsupportedModelError(
+            f"evaluate needs an object with .model and .guide methods or a (model, guide) pair, "
+            f"got {type(vae_or_pair).__name__}"
+        )
+    return model, guide
+
+
+def _modules(*objects: Any) -> list[nn.Module]:
+    found: list[nn.Module] = []
+    for obj in objects:
+        owner = getattr(obj, "__self__", obj)
+        if isinstance(owner, nn.Module) and all(owner is not m for m in found):
+            found.append(owner)
+    return found
+
+
+def _device(modules: list[nn.Module]) -> torch.device | None:
+    for module in modules:
+        for parameter in module.parameters():
+            return parameter.device
+    return None
+
+
+@contextmanager
+def _eval_mode(modules: list[nn.Module]) -> Iterator[None]:
+    """Put ``modules`` in evaluation mode, then restore every submodule's previous mode."""
+    previous = [(m, m.training) for top in modules for m in top.modules()]
+    try:
+        for top in modules:
+            top.eval()
+        yield
+    finally:
+        for module, training in previous:
+            module.training = training
+
+
+def _per_token(nll: torch.Tensor, tokens: torch.Tensor) -> tuple[Estimate, Estimate]:
+    """``nll_per_token`` and ``ppl`` with delta-method standard errors (see module docstring)."""
+    nll, tokens = nll.double(), tokens.double()
+    rate = float(nll.sum() / tokens.sum())
+    n = nll.numel()
+    stderr = None
+    if n > 1:
+        stderr = float((nll - rate * tokens).std(correction=1) / (math.sqrt(n) * tokens.mean()))
+    ppl = math.exp(rate)
+    return (
+        Estimate(rate, stderr, "nats/token"),
+        Estimate(ppl, None if stderr is None else ppl * stderr, "per-token perplexity"),
+    )
+
+
+def _sentence_terms(
+    objective: Objective, model: Callable, guide: Callable, batch: TokenBatch
+) -> torch.Tensor:
+    """``[B, 3]``: ELBO, rate, distortion of each sentence, one sentence at a time."""
+    rows = []
+    for row in range(batch.size):
+        objective.loss(model, guide, batch.select(slice(row, row + 1)))
+        terms = objective.last_terms
+        rows.append(torch.stack([terms.elbo, terms.rate, terms.distortion]).reshape(3).double())
+    return torch.stack(rows).cpu()
+
+
+def _active_units_estimate(means: list[torch.Tensor], problem: str | None) -> Estimate:
+    if problem is None:
+        try:
+            return Estimate(float(active_units(torch.cat(means)).count), None, "units")
+        except DataError as error:
+            problem = str(error)
+    return Estimate(math.nan, None, "units", problem)
+
+
+@torch.no_grad()
+def evaluate(
+    vae_or_pair: Any,
+    batches: Iterable[TokenBatch],
+    iw_samples: int = 500,
+    objective: Objective | None = None,
+    progress: bool = False,
+) -> dict[str, Estimate]:
+    """Evaluate a model/guide pair on ``batches`` (one pass; a generator is fine).
+
+    Args:
+        vae_or_pair: a :class:`~pyrovae.vae.TextVAE`, any object with ``.model`` and ``.guide``
+            methods taking a :class:`TokenBatch`, or a ``(model, guide)`` tuple. Its modules are
+            in evaluation mode during the call and get their previous modes back afterwards;
+            batches are moved to the device of their parameters.
+        batches: the evaluation set.
+        iw_samples: importance samples per sentence for the log-likelihood.
+        objective: the accounting of ``elbo``/``rate``/``distortion``; by default
+            :class:`pyrovae.infer.ELBO` with analytic KL. Its ``last_terms`` (true ELBO, rate and
+            distortion) are what is reported, whatever the objective optimises. It is run on
+            one sentence at a time, so every sentence has its own values for the standard errors.
+        progress: show a progress bar over batches.
+
+    Returns:
+        ``{name: Estimate}`` with the keys listed in the module docstring. For a model without
+        latent site ``active_units`` and ``mutual_information`` are 0 with a note; when the guide
+        has several latent sites, or (for MI) a posterior that cannot score foreign points, they
+        are NaN with a note saying why.
+
+    Raises:
+        DataError: ``batches`` is empty.
+        UnsupportedModelError: ``vae_or_pair`` has no model and guide.
+    """
+    model, guide = _model_and_guide(vae_or_pair)
+    objective = objective if objective is not None else ELBO(analytic_kl=True)
+    terms, iw, lengths, means, posteriors = [], [], [], [], []
+    has_latent, au_problem, mi_problem = None, None, None
+    modules = _modules(vae_or_pair, model, guide)
+    device = _device(modules)
+    with _eval_mode(modules):
+        for batch in tqdm(batches, desc="evaluate", unit="batch", disable=not progress):
+            batch = batch.to(device) if device is not None else batch
+            if has_latent is None:
+                has_latent = bool(latent_sites(guide, batch))
+                try:
+                    check_scores_any_point(guide)
+                except UnsupportedModelError as error:
+                    mi_problem = str(error)
+            terms.append(_sentence_terms(objective, model, guide, batch))
+            iw.append(importance_log_likelihood(model, guide, batch, num_samples=iw_samples).cpu())
+            lengths.append(batch.lengths.cpu())
+            if has_latent and au_problem is None:
+                try:
+                    q = guide_posterior(guide, batch)
+                except UnsupportedModelError as error:
+                    au_problem = mi_problem = str(error)
+                    continue
+                means.append(posterior_mean(q).cpu())
+                if mi_problem is None:
+                    posteriors.append(q)
+    if has_latent is None:
+        raise DataError("evaluate got no batches: the evaluation set is empty")
+
+    terms_all, iw_all, tokens = torch.cat(terms), torch.cat(iw), torch.cat(lengths)
+    nll_per_token, ppl = _per_token(-iw_all, tokens)
+    if not has_latent:
+        au = Estimate(0.0, None, "units", NO_LATENT_NOTE)
+        mi = Estimate(0.0, None, "nats", NO_LATENT_NOTE)
+    else:
+        au = _active_units_estimate(means, au_problem)
+        mi = (
+            Estimate(math.nan, None, "nats", mi_problem)
+            if mi_problem
+            else mutual_information(AggregatePosterior(posteriors))
+        )
+    return {
+        "elbo": Estimate.from_samples(terms_all[:, 0], "nats/sentence"),
+        "rate": Estimate.from_samples(terms_all[:, 1], "nats/sentence"),
+        "distortion": Estimate.from_samples(terms_all[:, 2], "nats/sentence"),
+        "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence"),
+        "nll": Estimate.from_samples(-iw_all, "nats/sentence"),
+        "ppl": ppl,
+        "nll_per_token": nll_per_token,
+        "active_units": au,
+        "mutual_information": mi,
+        "num_sentences": Estimate(float(iw_all.numel()), None, "sentences"),
+        "num_tokens": Estimate(float(tokens.sum()), None, "tokens"),
+    }

@@ -1,0 +1,137 @@
+"""The trainer on real tiny models: reproducibility, bf16 autocast, non-finite losses, DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyro.distributions as dist
+import pytest
+import torch
+
+from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, read_text_file
+from pyrovae.errors import NonFiniteLossError
+from pyrovae.infer import ELBO
+from pyrovae.latent import StandardNormal
+from pyrovae.train.checkpoint import CheckpointManager
+from pyrovae.train.config import RunConfig
+from pyrovae.train.run_log import read_log
+from pyrovae.train.trainer import Trainer
+from tests.helpers import tiny_vae
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    sentences = read_text_file(default_corpus()["train"])[:160]
+    valid = read_text_file(default_corpus()["valid"])[:48]
+    vocab = Vocabulary.build(sentences, max_size=20)  # the tiny model's 20-token vocabulary
+    return vocab, SentenceDataset(sentences, vocab), SentenceDataset(valid, vocab)
+
+
+def _config(**changes) -> RunConfig:
+    defaults = dict(batch_size=16, epochs=2, progress=False, log_every=2, checkpoint_every=4)
+    return RunConfig(**{**defaults, **changes})
+
+
+def _fit(tmp_path, corpus, vae=None, **changes):
+    vocab, train, valid = corpus
+    vae = vae or tiny_vae()
+    trainer = Trainer(vae, ELBO(), _config(**changes), tmp_path, train, valid, vocab)
+    return trainer, trainer.fit()
+
+
+def test_seeded_runs_are_reproducible(tmp_path, corpus):
+    first, _ = _fit(tmp_path / "a", corpus, seed=3)
+    second, _ = _fit(tmp_path / "b", corpus, seed=3)
+    for a, b in zip(first.vae.state_dict().values(), second.vae.state_dict().values()):
+        assert torch.equal(a, b)
+    strip = lambda log: [{k: v for k, v in r.items() if k != "tokens_per_s"} for r in log]  # noqa: E731
+    assert strip(read_log(tmp_path / "a")) == strip(read_log(tmp_path / "b"))
+
+
+def test_training_lowers_the_validation_loss_and_logs_true_terms(tmp_path, corpus):
+    trainer, state = _fit(tmp_path, corpus, epochs=3, lr=0.01)
+    valid = [r for r in read_log(tmp_path) if r["split"] == "valid"]
+    assert len(valid) == 3 and valid[-1]["elbo"] > valid[0]["elbo"]
+    for record in read_log(tmp_path):
+        assert record["elbo"] == pytest.approx(-(record["rate"] + record["distortion"]))
+    assert state.finished and state.stop_reason == "epochs"
+    assert CheckpointManager(tmp_path).exists("best")
+
+
+def test_bf16_autocast_trains_with_float32_parameters_and_log_probs(tmp_path, corpus):
+    trainer, state = _fit(tmp_path, corpus, amp="bf16", epochs=1, max_steps=4)
+    assert all(p.dtype == torch.float32 for p in trainer.vae.parameters())
+    records = read_log(tmp_path)
+    assert records and all(torch.isfinite(torch.tensor(r["elbo"])) for r in records)
+    assert state.step == 4
+
+
+def test_gradient_accumulation_counts_optimizer_steps(tmp_path, corpus):
+    _, state = _fit(tmp_path, corpus, accumulate=3, epochs=1)
+    assert state.step == 4  # 10 batches -> 3 + 3 + 3 + 1
+
+
+class _PriorThatBreaks(StandardNormal):
+    """A prior whose scale becomes NaN after a number of calls, as a diverging one would."""
+
+    def __init__(self, latent_dim: int, healthy_calls: int) -> None:
+        super().__init__(latent_dim)
+        self.calls, self.healthy_calls = 0, healthy_calls
+
+    def forward(self):
+        self.calls += 1
+        scale = self.scale if self.calls <= self.healthy_calls else self.scale * float("nan")
+        return dist.Normal(self.loc, scale, validate_args=False).to_event(1)
+
+
+def test_non_finite_loss_names_step_and_term_and_keeps_last_checkpoint(tmp_path, corpus):
+    vae = tiny_vae()
+    vae.prior = _PriorThatBreaks(vae.latent_dim, healthy_calls=6)
+    with pytest.raises(NonFiniteLossError) as error:
+        _fit(tmp_path, corpus, vae=vae, checkpoint_every=2)
+    message = str(error.value)
+    assert "step 7" in message and "rate term is not finite" in message and "--resume" in message
+    manager = CheckpointManager(tmp_path)
+    weights, state = manager.load("latest")
+    assert state["step"] == 6
+    assert all(torch.isfinite(w).all() for w in weights.values())
+
+
+def test_ddp_two_processes_gloo_reduce_validation_exactly(tmp_path):
+    """Two CPU processes under torchrun: only rank 0 writes, and the all-reduced validation NLL of
+    the language model equals a single-process evaluation of the saved weights."""
+    sentences = read_text_file(default_corpus()["train"])[:128]
+    valid = read_text_file(default_corpus()["valid"])[:40]
+    (tmp_path / "train.txt").write_text("\n".join(sentences) + "\n")
+    (tmp_path / "valid.txt").write_text("\n".join(valid) + "\n")
+    out = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "pyrovae.cli.main", "fit", str(REPO / "models" / "lstm_lm.py"),
+        "--data", f"train={tmp_path / 'train.txt'}", f"valid={tmp_path / 'valid.txt'}", "--out", str(out),
+        "--set", "model.embed_dim=16", "model.hidden_dim=24", "batch_size=16", "eval_batch_size=8",
+        "progress=false", "epochs=2", "eval_iw_samples=1",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = read_log(out)
+    keys = [(r["split"], r["step"]) for r in log]
+    assert len(keys) == len(set(keys)), "a record was written twice: only rank 0 may write"
+    # 128 sentences / (2 ranks x 16) = 4 steps per epoch.
+    assert json.loads((out / "train_summary.json").read_text())["step"] == 8
+
+    from pyrovae.train.run_directory import RunDirectory
+
+    model, vocab, config = RunDirectory(out).load_model("latest")
+    trainer = Trainer(model, ELBO(), config, tmp_path / "scratch", SentenceDataset(sentences, vocab), None, vocab)
+    single = trainer.validate(SentenceDataset(valid, vocab))
+    ddp = [r for r in log if r["split"] == "valid"][-1]
+    assert ddp["sentences"] == single["sentences"] == 40
+    assert ddp["tokens"] == single["tokens"]
+    assert ddp["distortion"] == pytest.approx(single["distortion"], rel=1e-5)
