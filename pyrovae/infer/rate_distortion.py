@@ -46,6 +46,7 @@ class SiteRate:
         per_dim: ``[D]`` summed over plates, when posterior and prior factorise; else None.
         count: number of plate elements the total sums over (e.g. sentences x particles).
         analytic: whether the value is a closed-form KL (else a one-sample Monte Carlo estimate).
+        values: the rate of each plate element (shape of the site's plates), before summing.
     """
 
     name: str
@@ -53,6 +54,7 @@ class SiteRate:
     per_dim: torch.Tensor | None
     count: int
     analytic: bool
+    values: torch.Tensor | None = None
 
     def require_per_dim(self) -> torch.Tensor:
         """``per_dim``, or a clear error when the posterior/prior pair does not factorise."""
@@ -73,6 +75,27 @@ class RateDistortion:
     rates: dict[str, SiteRate] = field(default_factory=dict)
     #: number of data points (plate elements of the observed sites) the distortion sums over.
     num_data: int = 1
+    #: ``-log p(x | z)`` of each observed site, per plate element, before summing.
+    distortion_values: list[torch.Tensor] = field(default_factory=list)
+
+    def per_data_point(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Distortion and rate of each data point (shape of the observed sites' plates), nats.
+
+        Every site must live in the data plate: a global latent's rate cannot be attributed to
+        single data points.
+        """
+        values = self.distortion_values + [site.values for site in self.rates.values()]
+        shape = torch.broadcast_shapes(*(v.shape for v in values)) if values else torch.Size()
+        for name, site in self.rates.items():
+            if site.values.dim() < len(shape):
+                raise UnsupportedModelError(
+                    f"latent site {name!r} lies outside the data plate: its rate cannot be split "
+                    "into per-data-point values"
+                )
+        zeros = torch.zeros(shape, device=self.distortion.device)
+        distortion = sum((v.expand(shape) for v in self.distortion_values), zeros)
+        rate = sum((site.values.expand(shape) for site in self.rates.values()), zeros)
+        return distortion, rate
 
     @property
     def rate(self) -> torch.Tensor:
@@ -128,15 +151,16 @@ def _site_rate(name: str, guide_site: dict, model_site: dict, analytic_kl: bool)
             per_dim = q_factor.log_prob(z) - p_factor.log_prob(z)
             kl = per_dim.sum(-1)
         else:
-            kl = guide_site["log_prob"] - model_site["log_prob"]
+            kl = guide_site["unscaled_log_prob"] - model_site["unscaled_log_prob"]
     scale, mask = guide_site["scale"], guide_site["mask"]
-    total = scale_and_mask(kl, scale=scale, mask=mask).sum()
+    values = scale_and_mask(kl, scale=scale, mask=mask)
+    total = values.sum()
     if per_dim is not None:
         dims_mask = None if mask is None else mask.unsqueeze(-1)
         dims_scale = scale.unsqueeze(-1) if torch.is_tensor(scale) and scale.dim() else scale
         per_dim = scale_and_mask(per_dim, scale=dims_scale, mask=dims_mask)
         per_dim = per_dim.reshape(-1, per_dim.shape[-1]).sum(0)
-    return SiteRate(name, total, per_dim, _plate_count(guide_site), analytic)
+    return SiteRate(name, total, per_dim, _plate_count(guide_site), analytic, values)
 
 
 def rate_distortion(model_trace: Trace, guide_trace: Trace, analytic_kl: bool = True) -> RateDistortion:
@@ -148,12 +172,14 @@ def rate_distortion(model_trace: Trace, guide_trace: Trace, analytic_kl: bool = 
     distortion = None
     num_data = 1
     rates: dict[str, SiteRate] = {}
+    distortion_values: list[torch.Tensor] = []
     for name, site in model_trace.nodes.items():
         if site["type"] != "sample" or site_is_subsample(site):
             continue
         if site["is_observed"]:
             term = -site["log_prob_sum"]
             distortion = term if distortion is None else distortion + term
+            distortion_values.append(-site["log_prob"])
             num_data = max(num_data, _plate_count(site))
         elif name in guide_trace.nodes:
             guide_site = guide_trace.nodes[name]
@@ -167,4 +193,4 @@ def rate_distortion(model_trace: Trace, guide_trace: Trace, analytic_kl: bool = 
             rates[name] = _site_rate(name, guide_site, site, analytic_kl)
     if distortion is None:
         distortion = torch.zeros(())
-    return RateDistortion(distortion, rates, num_data)
+    return RateDistortion(distortion, rates, num_data, distortion_values)

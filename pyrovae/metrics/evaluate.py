@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
 import torch
+from pyro.infer.enum import get_importance_trace
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -35,6 +36,7 @@ from pyrovae.data.batch import TokenBatch
 from pyrovae.errors import DataError, UnsupportedModelError
 from pyrovae.infer.elbo import ELBO
 from pyrovae.infer.importance import importance_log_likelihood
+from pyrovae.infer.rate_distortion import rate_distortion
 from pyrovae.infer.objective import Objective
 from pyrovae.metrics.active_units import active_units, posterior_mean
 from pyrovae.metrics.aggregate_posterior import (
@@ -105,16 +107,12 @@ def _per_token(nll: torch.Tensor, tokens: torch.Tensor) -> tuple[Estimate, Estim
     )
 
 
-def _sentence_terms(
-    objective: Objective, model: Callable, guide: Callable, batch: TokenBatch
-) -> torch.Tensor:
-    """``[B, 3]``: ELBO, rate, distortion of each sentence, one sentence at a time."""
-    rows = []
-    for row in range(batch.size):
-        objective.loss(model, guide, batch.select(slice(row, row + 1)))
-        terms = objective.last_terms
-        rows.append(torch.stack([terms.elbo, terms.rate, terms.distortion]).reshape(3).double())
-    return torch.stack(rows).cpu()
+def _sentence_terms(objective: Objective, model: Callable, guide: Callable, batch: TokenBatch) -> torch.Tensor:
+    """``[B, 3]``: ELBO, rate, distortion of each sentence, from one trace of the whole batch."""
+    model_trace, guide_trace = get_importance_trace("flat", 1, model, guide, (batch,), {})
+    terms = rate_distortion(model_trace, guide_trace, analytic_kl=objective.analytic_kl)
+    distortion, rate = terms.per_data_point()
+    return torch.stack([-(distortion + rate), rate, distortion], -1).reshape(-1, 3).double().cpu()
 
 
 def _active_units_estimate(means: list[torch.Tensor], problem: str | None) -> Estimate:
@@ -155,6 +153,9 @@ def evaluate(
         has several latent sites, or (for MI) a posterior that cannot score foreign points, they
         are NaN with a note saying why.
 
+    With ``iw_samples=0`` no importance sampling is done: ``iw_log_likelihood``, ``nll``,
+    ``nll_per_token`` and ``ppl`` are replaced by the bounds ``neg_elbo_per_token`` and ``ppl_bound``.
+
     Raises:
         DataError: ``batches`` is empty.
         UnsupportedModelError: ``vae_or_pair`` has no model and guide.
@@ -175,7 +176,8 @@ def evaluate(
                 except UnsupportedModelError as error:
                     mi_problem = str(error)
             terms.append(_sentence_terms(objective, model, guide, batch))
-            iw.append(importance_log_likelihood(model, guide, batch, num_samples=iw_samples).cpu())
+            if iw_samples > 0:
+                iw.append(importance_log_likelihood(model, guide, batch, num_samples=iw_samples).cpu())
             lengths.append(batch.lengths.cpu())
             if has_latent and au_problem is None:
                 try:
@@ -189,8 +191,7 @@ def evaluate(
     if has_latent is None:
         raise DataError("evaluate got no batches: the evaluation set is empty")
 
-    terms_all, iw_all, tokens = torch.cat(terms), torch.cat(iw), torch.cat(lengths)
-    nll_per_token, ppl = _per_token(-iw_all, tokens)
+    terms_all, tokens = torch.cat(terms), torch.cat(lengths)
     if not has_latent:
         au = Estimate(0.0, None, "units", NO_LATENT_NOTE)
         mi = Estimate(0.0, None, "nats", NO_LATENT_NOTE)
@@ -201,16 +202,30 @@ def evaluate(
             if mi_problem
             else mutual_information(AggregatePosterior(posteriors))
         )
-    return {
+    results = {
         "elbo": Estimate.from_samples(terms_all[:, 0], "nats/sentence"),
         "rate": Estimate.from_samples(terms_all[:, 1], "nats/sentence"),
         "distortion": Estimate.from_samples(terms_all[:, 2], "nats/sentence"),
-        "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence"),
-        "nll": Estimate.from_samples(-iw_all, "nats/sentence"),
-        "ppl": ppl,
-        "nll_per_token": nll_per_token,
+    }
+    if iw:
+        iw_all = torch.cat(iw)
+        nll_per_token, ppl = _per_token(-iw_all, tokens)
+        results |= {
+            "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence"),
+            "nll": Estimate.from_samples(-iw_all, "nats/sentence"),
+            "ppl": ppl,
+            "nll_per_token": nll_per_token,
+        }
+    else:
+        bound_per_token, ppl_bound = _per_token(-terms_all[:, 0], tokens)
+        note = "upper bound from -ELBO (no importance samples requested)"
+        results |= {
+            "neg_elbo_per_token": Estimate(bound_per_token.value, bound_per_token.stderr, "nats/token", note),
+            "ppl_bound": Estimate(ppl_bound.value, ppl_bound.stderr, "per-token perplexity", note),
+        }
+    return results | {
         "active_units": au,
         "mutual_information": mi,
-        "num_sentences": Estimate(float(iw_all.numel()), None, "sentences"),
+        "num_sentences": Estimate(float(terms_all.shape[0]), None, "sentences"),
         "num_tokens": Estimate(float(tokens.sum()), None, "tokens"),
     }

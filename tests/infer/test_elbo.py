@@ -115,3 +115,36 @@ def test_distortion_and_rate_split_the_negative_elbo():
     assert torch.allclose(terms.elbo, expected, atol=1e-5)
     observed = model_trace.nodes["tokens"]["log_prob_sum"]
     assert torch.allclose(terms.distortion, -observed)
+
+
+def test_per_data_point_terms_sum_to_the_totals():
+    vae, batch = tiny_vae(), tiny_batch(size=6)
+    terms = rate_distortion(*_traces(vae.model, vae.guide, batch), analytic_kl=True)
+    distortion, rate = terms.per_data_point()
+    assert distortion.shape == rate.shape == (6,)
+    assert torch.allclose(distortion.sum(), terms.distortion)
+    assert torch.allclose(rate.sum(), terms.rate)
+    # Each sentence's analytic rate is its own Gaussian KL.
+    q = vae.posterior_distribution(batch).base_dist
+    expected = 0.5 * (q.loc**2 + q.scale**2 - 1).sum(-1) - q.scale.log().sum(-1)
+    assert torch.allclose(rate, expected, atol=1e-5)
+
+
+def test_monte_carlo_rate_honours_site_scale_once():
+    """A site scaled by poutine.scale contributes scale * (log q - log p), as in Trace_ELBO."""
+
+    def model():
+        with poutine.scale(scale=0.25):
+            pyro.sample("z", dist.Normal(0.0, 1.0))
+
+    def guide():
+        with poutine.scale(scale=0.25):
+            pyro.sample("z", dist.Normal(1.0, 0.5))
+
+    model_trace, guide_trace = _traces(model, guide)
+    site = rate_distortion(model_trace, guide_trace, analytic_kl=False).rates["z"]
+    z = guide_trace.nodes["z"]["value"]
+    expected = 0.25 * (dist.Normal(1.0, 0.5).log_prob(z) - dist.Normal(0.0, 1.0).log_prob(z))
+    assert torch.allclose(site.total, expected)
+    assert torch.allclose(-rate_distortion(model_trace, guide_trace, analytic_kl=False).elbo,
+                          -(model_trace.log_prob_sum() - guide_trace.log_prob_sum()))
