@@ -1,0 +1,1 @@
+"""The ``pyrovae`` command line: ``fit``, ``evaluate``, ``sample`` and the model-file contract."""
