@@ -1,0 +1,35 @@
+"""The LSTM-VAE benchmark runs end to end (a smoke test: no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "benchmarks" / "bench_lstm_vae.py"
+
+
+def test_bench_lstm_vae_small_runs(tmp_path):
+    out = tmp_path / "lstm_vae.json"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--small", "--steps", "3", "--threads", "1", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "ratio train_step pyrovae/plain = " in proc.stdout
+    assert "ratio importance_log_likelihood pyrovae/plain = " in proc.stdout
+    results = json.loads(out.read_text())
+    # the equivalence checks ran before timing (the script asserts on them)
+    assert results["checks"]["train"]["train"]["max_abs_loss_diff"] < 1e-2
+    assert results["checks"]["iw"]["max_abs_diff_nats"] < 1e-3
+    for section in ("train_step", "importance_log_likelihood"):
+        assert results[section]["pyrovae"]["ratio"] > 0
+        assert results[section]["plain"]["ratio"] == 1.0
