@@ -42,13 +42,28 @@ class Registry(Generic[T]):
             ) from None
 
     def options(self, name: str) -> dict[str, inspect.Parameter]:
-        """The keyword options ``name`` accepts, with their defaults."""
-        signature = inspect.signature(self.get(name))
-        return {
-            key: p
-            for key, p in signature.parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and key != "self"
-        }
+        """The keyword options ``name`` accepts, with their defaults.
+
+        A factory taking ``**options`` also accepts those of the class it passes them to: the
+        base classes of a class, or the class a function returns (its return annotation).
+        """
+        factory = self.get(name)
+        found: dict[str, inspect.Parameter] = {}
+        chain = list(factory.__mro__) if inspect.isclass(factory) else [factory]
+        if not inspect.isclass(factory):
+            returned = inspect.signature(factory, eval_str=True).return_annotation
+            chain += list(returned.__mro__) if inspect.isclass(returned) else []
+        for owner in chain:
+            function = owner.__init__ if inspect.isclass(owner) else owner
+            if function is object.__init__:
+                break
+            parameters = inspect.signature(function).parameters.values()
+            for p in parameters:
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                    found.setdefault(p.name, p)
+            if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+                break
+        return found
 
     def build(self, name: str, **options: Any) -> T:
         """Construct ``name`` with ``options``; unknown options list the valid ones."""

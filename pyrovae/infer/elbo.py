@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import torch
+import math
 
 from pyrovae.infer.objective import Objective
-from pyrovae.infer.rate_distortion import RateDistortion
 from pyrovae.infer.registry import OBJECTIVES
 
 
@@ -21,5 +20,14 @@ class ELBO(Objective):
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes" (arXiv:1312.6114).
     """
 
-    def loss_from_terms(self, terms: RateDistortion) -> torch.Tensor:
-        return terms.distortion + terms.rate
+    def __init__(
+        self,
+        num_particles: int = 1,
+        vectorize_particles: bool = False,
+        max_plate_nesting: float = math.inf,
+        analytic_kl: bool = True,
+    ) -> None:
+        super().__init__(num_particles, vectorize_particles, max_plate_nesting, analytic_kl)
+
+    def state_summary(self) -> dict[str, float]:
+        return {}

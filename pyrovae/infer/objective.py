@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from abc import ABCMeta, abstractmethod
+from abc import ABCMeta
 from dataclasses import dataclass
 
 import torch
@@ -12,6 +12,7 @@ from pyro.infer.util import torch_item
 from torch import nn
 
 from pyrovae.infer.rate_distortion import RateDistortion, rate_distortion
+from pyrovae.infer.schedules import Schedule, as_schedule
 
 
 @dataclass
@@ -40,10 +41,18 @@ class _ObjectiveMeta(ABCMeta, type(nn.Module)):
 class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
     r"""A Pyro ELBO whose loss is a function of the :class:`RateDistortion` of each particle.
 
-    Subclasses override one hook, :meth:`loss_from_terms`, the way Pyro's
-    ``TraceTailAdaptive_ELBO`` overrides ``_differentiable_loss_particle``. The objective is also
-    an ``nn.Module``: learned multipliers are parameters and schedule state lives in buffers or
-    :meth:`extra_state`, so both are checkpointed and resume exactly.
+    The loss of one particle is
+
+    .. math:: \mathcal{J} = D + w_t \, \mathrm{rate\_term}(R),
+
+    with :math:`w_t` the ``kl_weight`` (a number, or a :class:`~pyrovae.infer.schedules.Schedule`
+    for KL annealing). Subclasses override one hook, :meth:`rate_term` (free bits, beta_C) or
+    :meth:`loss_from_terms` (Lagrangian objectives), the way Pyro's ``TraceTailAdaptive_ELBO``
+    overrides ``_differentiable_loss_particle``; annealing composes with any of them through
+    ``kl_weight`` instead of a class per combination. The objective is also an ``nn.Module``:
+    learned multipliers are parameters and schedule steps are buffers, so both are checkpointed
+    and resume exactly. The trainer calls :meth:`start` before training and :meth:`advance`
+    after every optimizer step.
 
     ``differentiable_loss(model, guide, *args)`` returns the loss summed over data points
     (nats, like ``Trace_ELBO``) and averaged over particles; :attr:`last_terms` then holds the
@@ -53,6 +62,7 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
         num_particles, vectorize_particles, max_plate_nesting: as in :class:`pyro.infer.ELBO`.
         analytic_kl: use closed-form KL divergences where registered (as
             ``TraceMeanField_ELBO`` does); else single-sample Monte Carlo (as ``Trace_ELBO``).
+        kl_weight: weight of the rate term, a number or a schedule over optimizer steps.
     """
 
     def __init__(
@@ -61,6 +71,7 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
         vectorize_particles: bool = False,
         max_plate_nesting: float = math.inf,
         analytic_kl: bool = True,
+        kl_weight: float | str | Schedule = 1.0,
     ) -> None:
         nn.Module.__init__(self)
         Trace_ELBO.__init__(
@@ -70,19 +81,36 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
             max_plate_nesting=max_plate_nesting,
         )
         self.analytic_kl = analytic_kl
+        self.kl_weight = as_schedule(kl_weight)
         self.last_terms: TermsSummary | None = None
         self._particle_terms: list[TermsSummary] = []
 
     # ELBO.__call__ (returning an ELBOModule) and nn.Module.__call__ clash: keep Pyro's meaning.
     __call__ = Trace_ELBO.__call__
 
-    @abstractmethod
+    def rate_term(self, terms: RateDistortion) -> torch.Tensor:
+        """The (possibly reshaped) rate, summed over data points; the plain rate by default."""
+        return terms.rate
+
     def loss_from_terms(self, terms: RateDistortion) -> torch.Tensor:
         """The differentiable loss of one particle (summed over data points, nats)."""
+        return terms.distortion + self.kl_weight.value() * self.rate_term(terms)
 
     def state_summary(self) -> dict[str, float]:
-        """The objective's own state for logs (current beta, multiplier, target...)."""
-        return {}
+        """The objective's own state for logs (current KL weight, multiplier, target...)."""
+        return {"kl_weight": self.kl_weight.value()}
+
+    def start(self, steps_per_epoch: int, total_steps: int) -> None:
+        """Called by the trainer before the first step, with the epoch and run lengths."""
+        for module in self.modules():
+            if isinstance(module, Schedule):
+                module.start(steps_per_epoch, total_steps)
+
+    def advance(self) -> None:
+        """Called by the trainer after every optimizer step: schedules move on."""
+        for module in self.modules():
+            if isinstance(module, Schedule):
+                module.advance()
 
     def _differentiable_loss_particle(self, model_trace, guide_trace):
         terms = rate_distortion(model_trace, guide_trace, analytic_kl=self.analytic_kl)

@@ -191,6 +191,8 @@ def rate_distortion(model_trace: Trace, guide_trace: Trace, analytic_kl: bool = 
                     "pyro.infer.TraceGraph_ELBO for score-function gradients"
                 )
             rates[name] = _site_rate(name, guide_site, site, analytic_kl)
-    if distortion is None:
-        distortion = torch.zeros(())
+    if distortion is None:  # a latent-only program: its data points are the latent plates
+        num_data = max((site.count for site in rates.values()), default=1)
+        device = next((site.total.device for site in rates.values()), None)
+        distortion = torch.zeros((), device=device)
     return RateDistortion(distortion, rates, num_data, distortion_values)

@@ -104,16 +104,17 @@ class Trainer:
         self.vae = vae.to(self.device)
         self.objective = objective.to(self.device)
         self.loss_module = VAELoss(self.vae, self.objective)
+        self.batches_per_epoch = len(self._train_batches(0))
+        self._materialize_lazy_parameters()
         self.wrapped: torch.nn.Module = self.loss_module
         if self.context.enabled:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(self.loss_module, device_ids=device_ids)
         self.precision = Precision(config.amp, self.device)
         self.optimizer = build_optimizer(self.loss_module.parameters(), config)
-        self.batches_per_epoch = len(self._train_batches(0))
-        steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
-        total = config.max_steps or steps_per_epoch * max(1, config.epochs)
-        self.schedule = build_lr_schedule(self.optimizer, config, total)
+        self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
+        self.total_steps = config.max_steps or self.steps_per_epoch * max(1, config.epochs)
+        self.schedule = build_lr_schedule(self.optimizer, config, self.total_steps)
         self.checkpoints = CheckpointManager(self.run_dir)
         self.log = RunLog(self.run_dir, enabled=self.context.is_main)
         self.state = TrainState()
@@ -138,6 +139,14 @@ class Trainer:
         for i, batch in enumerate(loader):
             if i % self.context.world_size == self.context.rank:
                 yield batch.to(self.device)
+
+    def _materialize_lazy_parameters(self) -> None:
+        """Give lazily sized parameters (e.g. per-dimension MDR multipliers) their shapes with one
+        forward pass, before the optimizer and DDP need them."""
+        if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in self.loss_module.parameters()):
+            batch = next(iter(self._train_batches(0))).to(self.device)
+            with torch.no_grad(), pyro.validation_enabled(False):
+                self.loss_module(batch)
 
     # ------------------------------------------------------------ checkpoint
     def _checkpoint(self, pointer: str | None = None) -> None:
@@ -181,6 +190,7 @@ class Trainer:
         self._running = torch.zeros(len(_SUMS), device=self.device)
         self._window_started = time.perf_counter()
         self._validated = False
+        self.objective.start(self.steps_per_epoch, self.total_steps)
         if resume:
             self._restore()
         else:
@@ -284,6 +294,7 @@ class Trainer:
         self.precision.step(self.optimizer)
         self.optimizer.zero_grad(set_to_none=True)
         self.schedule.step()
+        self.objective.advance()
         self.state.step += 1
 
     def _raise_non_finite(self, value: torch.Tensor, terms, what: str = "training loss") -> None:
@@ -346,15 +357,21 @@ class Trainer:
         was_training = self.loss_module.training
         self.loss_module.eval()
         sums = torch.zeros(len(_SUMS), device=self.device)
-        for batch in self._eval_batches(dataset):
-            with pyro.validation_enabled(False), self.precision.autocast():
-                self.loss_module(batch)
-            terms = self.objective.last_terms
-            n = terms.num_data
-            sums += torch.tensor(
-                [float(terms.objective) * n, float(terms.distortion) * n, float(terms.rate) * n, n, batch.num_tokens],
-                device=self.device,
-            )
+        # Validation draws its latent samples from its own seeded stream: every epoch is scored
+        # with the same noise, and the training stream is the same whether or not (or how often)
+        # validation ran, so runs stopped and resumed at any step continue identically.
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config.seed + 1_000_003 * (self.context.rank + 1))
+            for batch in self._eval_batches(dataset):
+                with pyro.validation_enabled(False), self.precision.autocast():
+                    self.loss_module(batch)
+                terms = self.objective.last_terms
+                n = terms.num_data
+                sums += torch.tensor(
+                    [float(terms.objective) * n, float(terms.distortion) * n, float(terms.rate) * n, n, batch.num_tokens],
+                    device=self.device,
+                )
         self.loss_module.train(was_training)
         return self._averages(dict(zip(_SUMS, self.context.all_reduce_sum(sums).tolist())))
 

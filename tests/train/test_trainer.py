@@ -135,3 +135,30 @@ def test_ddp_two_processes_gloo_reduce_validation_exactly(tmp_path):
     assert ddp["sentences"] == single["sentences"] == 40
     assert ddp["tokens"] == single["tokens"]
     assert ddp["distortion"] == pytest.approx(single["distortion"], rel=1e-5)
+
+
+def test_resumed_run_continues_schedule_and_multiplier(tmp_path, corpus):
+    """A run stopped after 4 steps and resumed to 8 ends where an unbroken 8-step run ends."""
+    from pyrovae.infer import MDR
+
+    vocab, train, valid = corpus
+
+    def trainer(run_dir, max_steps):
+        objective = MDR(per_dim=0.2, kl_weight="linear(steps=6)")
+        config = _config(max_steps=max_steps, epochs=5, checkpoint_every=2, seed=1)
+        return Trainer(tiny_vae(), objective, config, run_dir, train, valid, vocab)
+
+    unbroken = trainer(tmp_path / "unbroken", 8)
+    unbroken.fit()
+    first = trainer(tmp_path / "resumed", 4)
+    first.fit()
+    assert first.objective.kl_weight.value() == pytest.approx(4 / 6)
+    second = trainer(tmp_path / "resumed", 8)
+    second.fit(resume=True)
+    assert int(second.objective.kl_weight.step) == int(unbroken.objective.kl_weight.step) == 8
+    assert torch.equal(second.objective.multiplier, unbroken.objective.multiplier)
+    assert (second.objective.multiplier > 0).any()
+    for a, b in zip(second.vae.state_dict().values(), unbroken.vae.state_dict().values()):
+        assert torch.equal(a, b)
+    logged = [r for r in read_log(tmp_path / "resumed") if r["split"] == "train"]
+    assert "objective.multiplier" in logged[-1] and "objective.kl_weight" in logged[-1]
