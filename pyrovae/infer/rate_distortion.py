@@ -47,6 +47,8 @@ class SiteRate:
         count: number of plate elements the total sums over (e.g. sentences x particles).
         analytic: whether the value is a closed-form KL (else a one-sample Monte Carlo estimate).
         values: the rate of each plate element (shape of the site's plates), before summing.
+        sample: the guide's draw of the site, ``z ~ q(z | x)``.
+        prior: the model's distribution at the site, ``p(z)`` (broadcast over its plates).
     """
 
     name: str
@@ -55,6 +57,8 @@ class SiteRate:
     count: int
     analytic: bool
     values: torch.Tensor | None = None
+    sample: torch.Tensor | None = None
+    prior: object | None = None
 
     def require_per_dim(self) -> torch.Tensor:
         """``per_dim``, or a clear error when the posterior/prior pair does not factorise."""
@@ -160,7 +164,9 @@ def _site_rate(name: str, guide_site: dict, model_site: dict, analytic_kl: bool)
         dims_scale = scale.unsqueeze(-1) if torch.is_tensor(scale) and scale.dim() else scale
         per_dim = scale_and_mask(per_dim, scale=dims_scale, mask=dims_mask)
         per_dim = per_dim.reshape(-1, per_dim.shape[-1]).sum(0)
-    return SiteRate(name, total, per_dim, _plate_count(guide_site), analytic, values)
+    return SiteRate(
+        name, total, per_dim, _plate_count(guide_site), analytic, values, guide_site["value"], model_site["fn"]
+    )
 
 
 def rate_distortion(model_trace: Trace, guide_trace: Trace, analytic_kl: bool = True) -> RateDistortion:

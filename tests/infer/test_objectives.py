@@ -204,3 +204,39 @@ def test_every_objective_is_selectable_by_name_with_its_options():
         OBJECTIVES.build("free_bits")
     with pytest.raises(ConfigError, match="no option"):
         OBJECTIVES.build("mdr", rate=3)
+
+
+def test_info_vae_with_zero_mmd_weight_is_the_elbo():
+    from pyrovae.infer import InfoVAE
+
+    vae, batch = tiny_vae(), tiny_batch()
+    loss, grads = _loss_and_grads(InfoVAE(alpha=0.0, lambda_=1.0), vae, batch)
+    ref_loss, ref_grads = _loss_and_grads(ELBO(), vae, batch)
+    assert torch.allclose(loss, ref_loss, atol=1e-5)
+    for g, r in zip(grads, ref_grads):
+        assert torch.allclose(g, r, atol=1e-6)
+
+
+def test_info_vae_adds_the_weighted_mmd_of_posterior_and_prior_samples():
+    from pyrovae.infer import InfoVAE
+
+    vae, batch = tiny_vae(), tiny_batch(size=6)
+    objective = InfoVAE(alpha=1.0, lambda_=10.0)
+    loss = objective.differentiable_loss(vae.model, vae.guide, batch)
+    mmd = objective.state_summary()["mmd2"]
+    assert torch.allclose(loss, objective.last_terms.distortion * 6 + 6 * 10.0 * mmd, atol=1e-4)
+
+
+def test_soft_free_bits_weight_moves_toward_the_target():
+    from pyrovae.infer import SoftFreeBits
+
+    vae, batch = tiny_vae(), tiny_batch()
+    objective = SoftFreeBits(target=5.0, step=0.5)
+    objective.differentiable_loss(vae.model, vae.guide, batch)  # tiny untrained rate << 5 nats
+    objective.advance()
+    assert float(objective.weight) == pytest.approx(1 / 1.5)
+    high = SoftFreeBits(target=1e-6, step=0.5)
+    high.weight.fill_(0.5)
+    high.differentiable_loss(vae.model, vae.guide, batch)
+    high.advance()
+    assert float(high.weight) == pytest.approx(0.75)
