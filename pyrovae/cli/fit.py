@@ -83,6 +83,7 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     from pyrovae.infer import OBJECTIVES
     from pyrovae.train.distributed import init_distributed, shutdown_distributed
     from pyrovae.train.precision import Precision
+    from pyrovae.train.aggressive import AggressiveTrainer
     from pyrovae.train.trainer import Trainer, resolve_device
 
     # Everything that can be checked without data is checked before the data is loaded.
@@ -123,7 +124,8 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
             f"with {type(objective).__name__} on {len(train_set):,} sentences "
             f"({train_set.num_tokens:,} tokens, vocabulary {len(vocab):,}); run directory {run_dir.path}"
         )
-    trainer = Trainer(model, objective, config, run_dir.path, train_set, valid_set, vocab, context)
+    trainer_class = AggressiveTrainer if config.aggressive else Trainer
+    trainer = trainer_class(model, objective, config, run_dir.path, train_set, valid_set, vocab, context)
     state = trainer.fit(resume=resume)
     shutdown_distributed(context)
     if not context.is_main:

@@ -49,6 +49,7 @@ class RunConfig:
     patience: int | None = 5  #: epochs without validation improvement before stopping
     amp: AmpMode = "off"  #: autocast: bf16 (CPU or GPU) or fp16 with a GradScaler (GPU only)
     device: str = "auto"  #: "auto", "cpu", "cuda", "cuda:1", ...
+    aggressive: bool = False  #: He et al. 2019 aggressive encoder training until I(x;z) stops rising
     # bookkeeping
     log_every: int = 50  #: optimizer steps between training log records
     checkpoint_every: int = 200  #: optimizer steps between checkpoints (and at every epoch end)

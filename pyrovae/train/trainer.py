@@ -13,6 +13,7 @@ state, RNG streams and the position in the epoch, so ``resume`` continues a kill
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -161,9 +162,21 @@ class Trainer:
             "rng": capture_rng_state(cuda_all_devices=not self.context.enabled),
             "running": self._running.cpu(),
             "step": self.state.step,
+            "extra": self.extra_state(),
         }
         model_state = {k: v.detach() for k, v in self.vae.state_dict().items()}
         self.checkpoints.save(f"step-{self.state.step:07d}", model_state, state, pointer=pointer)
+
+    def end_of_epoch(self, partial: bool) -> dict[str, float]:
+        """A subclass's own end-of-epoch work (after validation); returns figures to log."""
+        return {}
+
+    def extra_state(self) -> dict:
+        """State of a subclass's own training procedure, checkpointed with the rest."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        """Restore what :meth:`extra_state` returned."""
 
     def _restore(self) -> None:
         weights, state = self.checkpoints.load("latest", device=self.device)
@@ -179,6 +192,7 @@ class Trainer:
             more_steps = self.config.max_steps is None or self.state.step < self.config.max_steps
             self.state.finished = not (more_epochs and more_steps)
         self._running = state["running"].to(self.device)
+        self.load_extra_state(state.get("extra", {}))
         restore_rng_state(state["rng"])
         if self.context.rank:  # other ranks continue their own streams from a derived seed
             torch.manual_seed(self.config.seed + 1000 * self.context.rank + self.state.step)
@@ -246,7 +260,7 @@ class Trainer:
         self._end_epoch()
 
     def _forward_backward(self, batch: TokenBatch, defer_sync: bool) -> None:
-        sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else _nullcontext()
+        sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else contextlib.nullcontext()
         with sync:
             loss = self._loss(batch)
             terms = self.objective.last_terms
@@ -351,6 +365,14 @@ class Trainer:
         self.log.log(record)
         return record
 
+    @contextlib.contextmanager
+    def evaluation_rng(self):
+        """A seeded random stream for evaluation, leaving the training stream untouched."""
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.config.seed + 1_000_003 * (self.context.rank + 1))
+            yield
+
     @torch.no_grad()
     def validate(self, dataset: SentenceDataset) -> dict[str, float]:
         """Objective, ELBO, rate and distortion on ``dataset`` (nats per sentence), all ranks."""
@@ -360,9 +382,7 @@ class Trainer:
         # Validation draws its latent samples from its own seeded stream: every epoch is scored
         # with the same noise, and the training stream is the same whether or not (or how often)
         # validation ran, so runs stopped and resumed at any step continue identically.
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.config.seed + 1_000_003 * (self.context.rank + 1))
+        with self.evaluation_rng():
             for batch in self._eval_batches(dataset):
                 with pyro.validation_enabled(False), self.precision.autocast():
                     self.loss_module(batch)
@@ -382,6 +402,7 @@ class Trainer:
         improved = False
         if self.valid_set is not None:
             record = {"split": "valid", "step": state.step, "epoch": state.epoch + 1, **self.validate(self.valid_set)}
+            record |= self.end_of_epoch(partial)
             self.log.log(record)
             state.history.append(record)
             valid_loss = -record["elbo"]
@@ -405,11 +426,3 @@ class Trainer:
         if not self.state.finished:
             self.state.finished, self.state.stop_reason = True, reason
             self._checkpoint(pointer="best" if self.valid_set is None else None)
-
-
-class _nullcontext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pyrovae.train.run_log import read_log
 from tests.cli.conftest import TINY, data_args
 
@@ -92,3 +94,19 @@ def test_evaluate_and_sample_commands(tmp_path, tiny_corpus, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("# 3 greedy decodings")
     assert len([line for line in printed if "->" in line and not line.startswith("#")]) == 1
+
+
+def test_objective_and_its_options_from_the_command_line(tmp_path, tiny_corpus, capsys):
+    from pyrovae.cli.main import main
+
+    out = tmp_path / "run"
+    argv = ["fit", LSTM_VAE, *data_args(tiny_corpus), "--out", str(out), "--set", *TINY, "epochs=1", "log_every=5",
+            "objective=free_bits", "objective.per_dim=0.5", "objective.kl_weight=cyclical(cycles=2,ratio_increase=1.0)"]
+    assert main(argv) == 0
+    train = [r for r in read_log(out) if r["split"] == "train"]
+    assert all(r["objective.target_per_dim"] == 0.5 for r in train)
+    weights = [r["objective.kl_weight"] for r in train]
+    assert weights[0] == pytest.approx(0.5)  # step 5 of a 10-step cycle rising over the whole cycle
+    # The optimised loss differs from -ELBO, which is still logged truthfully.
+    assert all(r["loss"] >= -r["elbo"] - 1e-6 or r["objective.kl_weight"] < 1 for r in train)
+    assert json.loads((out / "config.json").read_text())["objective_options"]["per_dim"] == 0.5

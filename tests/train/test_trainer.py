@@ -162,3 +162,35 @@ def test_resumed_run_continues_schedule_and_multiplier(tmp_path, corpus):
         assert torch.equal(a, b)
     logged = [r for r in read_log(tmp_path / "resumed") if r["split"] == "train"]
     assert "objective.multiplier" in logged[-1] and "objective.kl_weight" in logged[-1]
+
+
+def test_aggressive_training_moves_only_the_encoder_in_its_inner_loop(tmp_path, corpus):
+    from pyrovae.train.aggressive import AggressiveTrainer
+
+    vocab, train, valid = corpus
+    trainer = AggressiveTrainer(tiny_vae(), ELBO(), _config(epochs=1, max_steps=3), tmp_path, train, valid, vocab,
+                                max_inner_steps=4, inner_window=2)
+    decoder_before = [p.detach().clone() for p in trainer.vae.model_parameters()]
+    encoder_before = [p.detach().clone() for p in trainer.vae.guide_parameters()]
+    steps = trainer._inner_loop()
+    assert 2 <= steps <= 4
+    assert all(torch.equal(a, b) for a, b in zip(decoder_before, trainer.vae.model_parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(encoder_before, trainer.vae.guide_parameters()))
+
+
+def test_aggressive_training_logs_mi_and_stops_when_it_falls(tmp_path, corpus):
+    from pyrovae.train.aggressive import AggressiveTrainer
+
+    vocab, train, valid = corpus
+    trainer = AggressiveTrainer(tiny_vae(), ELBO(), _config(epochs=2), tmp_path, train, valid, vocab,
+                                max_inner_steps=2, inner_window=2)
+    trainer.fit()
+    records = [r for r in read_log(tmp_path) if r["split"] == "valid"]
+    assert len(records) == 2 and all("mutual_information" in r for r in records[:1])
+    manager = CheckpointManager(tmp_path)
+    _, state = manager.load("latest")
+    assert state["extra"]["aggressive"] == trainer.aggressive
+    assert state["extra"]["best_mi"] == pytest.approx(max(r.get("mutual_information", -1e9) for r in records))
+    # Were I(x;z) to fall, the flag would drop: force it with a best value no estimate can reach.
+    trainer.best_mi, trainer.aggressive = 1e9, True
+    assert trainer.end_of_epoch(partial=False)["aggressive"] == 1.0 and trainer.aggressive is False
