@@ -74,7 +74,10 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} has no option(s) {', '.join(unknown)}; its options are "
                 + (", ".join(f"{k}={p.default!r}" for k, p in valid.items()) or "none")
             )
-        return self.get(name)(**options)
+        try:
+            return self.get(name)(**options)
+        except (TypeError, ValueError) as error:  # e.g. text where a number belongs
+            raise ConfigError(f"{self.kind} {name!r} rejected its options {options}: {error}") from None
 
     def describe(self) -> str:
         """One line per registered name with its options, for ``--help``."""

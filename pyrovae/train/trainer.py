@@ -227,7 +227,7 @@ class Trainer:
         bar = tqdm(
             total=self.batches_per_epoch,
             initial=state.batches_done,
-            desc=f"epoch {state.epoch + 1}/{config.epochs}",
+            desc=f"epoch {state.epoch + 1}/{config.epochs} (nats/sentence)",
             unit="batch",
             disable=not (config.progress and self.context.is_main),
             dynamic_ncols=True,

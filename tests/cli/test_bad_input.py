@@ -127,3 +127,19 @@ def test_console_script_prints_no_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_objective_option_of_the_wrong_type(capsys, tiny_corpus, tmp_path):
+    _fails(
+        capsys,
+        ["fit", LSTM_VAE, *data_args(tiny_corpus), "--out", str(tmp_path / "run"), "--set", "objective=free_bits", "objective.per_dim=lots"],
+        "objective 'free_bits' rejected its options",
+    )
+
+
+def test_bad_schedule_spec(capsys, tiny_corpus, tmp_path):
+    _fails(
+        capsys,
+        ["fit", LSTM_VAE, *data_args(tiny_corpus), "--out", str(tmp_path / "run"), "--set", "objective=annealing", "objective.schedule=sigmoid"],
+        "unknown schedule 'sigmoid'",
+    )
