@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pyro
 import torch
+from pyro.infer.util import is_validation_enabled
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -53,7 +54,7 @@ from pyrovae.train.loss_module import VAELoss  # noqa: E402
 PRESETS = {
     "default": dict(
         embed_dim=256, hidden_dim=256, latent_dim=32, batch_size=32,
-        steps=20, warmup=5, repeats=7, iw_samples=50, iw_batches=3, iw_repeats=5,
+        steps=10, warmup=5, repeats=11, iw_samples=50, iw_batches=2, iw_repeats=7,
     ),
     "small": dict(
         embed_dim=32, hidden_dim=32, latent_dim=8, batch_size=8,
@@ -89,6 +90,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-validation", action="store_true",
                    help="pyro.enable_validation(False) (default: Pyro's default, validation on)")
+    p.add_argument("--no-variants", action="store_true",
+                   help="do not also time pyrovae with validation off")
+    p.add_argument("--profile", action="store_true",
+                   help="after timing, print cProfile tables of one block of each implementation")
     p.add_argument("--json", type=Path, default=None,
                    help="where to write the results (default benchmarks/results/lstm_vae-<device>[-small].json)")
     args = p.parse_args(argv)
@@ -135,6 +140,7 @@ def check_equivalence(loss_module, plain, batches, tol=1e-4) -> dict:
     """Same loss and gradients for the same seed (train mode: same eps and dropout masks)."""
     vae = loss_module.vae
     plain_names = dict(plain.named_parameters())
+
     def pyrovae_name(plain_name):
         prefix = next(p for p in NAME_MAP if plain_name.startswith(p))
         return NAME_MAP[prefix] + plain_name[len(prefix):]
@@ -162,11 +168,14 @@ def check_equivalence(loss_module, plain, batches, tol=1e-4) -> dict:
                 )
             for name, g_r in grads_r.items():
                 g_p = grads_p[pyrovae_name(name)]
+                if g_p is None:
+                    raise AssertionError(f"pyrovae parameter {pyrovae_name(name)} gets no gradient")
                 rel = ((g_p - g_r).norm() / g_r.norm().clamp_min(1e-12)).item()
                 worst_grad = max(worst_grad, rel)
                 if not rel <= 1e-3:
                     raise AssertionError(f"{mode} gradient of {name} differs (relative error {rel:.2e})")
-        report[mode] = {"max_abs_loss_diff": worst_loss, "max_rel_grad_diff": worst_grad}
+        report[mode] = {"max_abs_loss_diff": worst_loss, "max_rel_grad_diff": worst_grad,
+                        "batches": len(batches)}
     loss_module.train()
     plain.train()
     return report
@@ -221,29 +230,57 @@ def train_step_plain(plain, optimizer, batch):
     optimizer.zero_grad(set_to_none=True)
 
 
-def interleaved(runners: dict, repeats: int, device) -> dict[str, list[float]]:
-    """Seconds per block for each runner, alternating runners (and which goes first)."""
+def without_validation(fn):
+    """``fn`` run with ``pyro.enable_validation(False)`` (Pyro's and torch's argument checks off)."""
+
+    def run():
+        was = is_validation_enabled()
+        pyro.enable_validation(False)
+        try:
+            fn()
+        finally:
+            pyro.enable_validation(was)
+
+    return run
+
+
+def interleaved(runners: dict, repeats: int, device) -> dict[str, dict[str, list[float]]]:
+    """Wall and process-CPU seconds per block for each runner.
+
+    Runners alternate block by block, and the order is reversed every repeat (A B C, C B A, ...),
+    so slow drifts of the machine (other processes, thermal state) hit all of them alike.
+    """
     names = list(runners)
-    times = {n: [] for n in names}
+    times = {n: {"wall": [], "cpu": []} for n in names}
     for rep in range(repeats):
-        order = names if rep % 2 == 0 else names[::-1]
-        for name in order:
+        for name in names if rep % 2 == 0 else names[::-1]:
             sync(device)
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             runners[name]()
             sync(device)
-            times[name].append(time.perf_counter() - start)
+            times[name]["wall"].append(time.perf_counter() - wall)
+            times[name]["cpu"].append(time.process_time() - cpu)
     return times
 
 
-def summarise(times: dict[str, list[float]], work: float) -> dict:
+def summarise(times: dict, work: float, reference: str = "plain") -> dict:
+    """Medians per runner, work per second, and time ratios to ``reference``."""
     out = {}
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        out[name] = {"block_seconds": ts, "median_block_s": med, "per_second": work / med}
-    p, r = times["pyrovae"], times["plain"]
-    out["ratio"] = statistics.median(p) / statistics.median(r)
-    out["paired_ratio_median"] = statistics.median(a / b for a, b in zip(p, r))
+    ref_wall = times[reference]["wall"]
+    ref_cpu = times[reference]["cpu"]
+    for name, t in times.items():
+        wall = statistics.median(t["wall"])
+        out[name] = {
+            "block_wall_s": t["wall"],
+            "block_cpu_s": t["cpu"],
+            "median_block_s": wall,
+            "median_block_cpu_s": statistics.median(t["cpu"]),
+            "per_second": work / wall,
+            # time ratios to the plain reference (> 1: slower than plain PyTorch)
+            "ratio": wall / statistics.median(ref_wall),
+            "paired_ratio_median": statistics.median(a / b for a, b in zip(t["wall"], ref_wall)),
+            "cpu_ratio": statistics.median(t["cpu"]) / statistics.median(ref_cpu),
+        }
     return out
 
 
@@ -257,6 +294,7 @@ def main(argv=None) -> int:
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     pyro.set_rng_seed(args.seed)
+    idle_check = others_cpu_load() if device.type == "cpu" else None
 
     data_path, vocab, dataset, batches = make_batches(args, device)
     build = load_model_file(REPO / "models" / "lstm_vae.py").build
@@ -267,31 +305,39 @@ def main(argv=None) -> int:
                          dropout=dec.dropout.p, pad_id=vocab.pad_id).to(device)
     load_from_pyrovae(plain, vae)
     loss_module = VAELoss(vae, ELBO()).to(device)
-    n_params = sum(p.numel() for p in vae.parameters())
 
     config = {
         "model_file": "models/lstm_vae.py", **options, "dropout": dec.dropout.p,
-        "word_dropout": dec.word_dropout.p, "vocab_size": len(vocab), "parameters": n_params,
+        "word_dropout": dec.word_dropout.p, "vocab_size": len(vocab),
+        "parameters": sum(p.numel() for p in vae.parameters()),
         "batch_size": args.batch_size, "steps_per_block": args.steps, "warmup_steps": args.warmup,
         "repeats": args.repeats, "iw_samples": args.iw_samples, "iw_batches": args.iw_batches,
-        "iw_repeats": args.iw_repeats, "data": str(data_path), "sentences": len(dataset),
+        "iw_repeats": args.iw_repeats, "data": _short_path(data_path), "sentences": len(dataset),
         "optimizer": f"Adam(lr={LR}), clip_grad_norm={GRAD_CLIP}",
-        "pyro_validation": pyro.infer.util.is_validation_enabled(),
+        "pyro_validation": is_validation_enabled(),
         "preset": "small" if args.small else "default",
     }
     env = {
         "device": device_name(device), "torch": torch.__version__, "pyro": pyro.__version__,
         "python": platform.python_version(), "threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": _cpu_model(),
+        "cpu_count": os.cpu_count(), "processor": _cpu_model(),
     }
     print("configuration: " + ", ".join(f"{k}={v}" for k, v in config.items()))
     print("environment:   " + ", ".join(f"{k}={v}" for k, v in env.items()))
+    if idle_check is not None and idle_check > 0.2:
+        print(f"WARNING: other processes kept {idle_check:.2f} of {os.cpu_count()} cores busy before "
+              "the start: timings will be noisy (interleaving keeps the ratios fair, not the "
+              "absolute figures)")
+    others = OthersLoad()
 
     # -- the two implementations must compute the same thing ---------------------------------
     equivalence = check_equivalence(loss_module, plain, batches[:2])
     iw_check = check_iw(vae, plain, batches[:1], min(args.iw_samples, 20), len(vocab))
-    print(f"check: same loss/gradients for the same seed {equivalence}")
-    print(f"check: same IW estimates for the same samples {iw_check}")
+    print(f"check: same loss and gradients for the same seed: {equivalence}")
+    print(f"check: same IW estimates for the same samples: {iw_check}")
+
+    # the third runner is pyrovae with Pyro/torch argument validation off (Pyro's default is on)
+    variants = not args.no_validation and not args.no_variants
 
     # -- training step -------------------------------------------------------------------
     opt_p = torch.optim.Adam(loss_module.parameters(), lr=LR)
@@ -312,15 +358,20 @@ def main(argv=None) -> int:
         for b in step_batches:
             train_step_plain(plain, opt_r, b)
 
-    train = summarise(interleaved({"pyrovae": run_p, "plain": run_r}, args.repeats, device), tokens)
+    runners = {"pyrovae": run_p, "plain": run_r}
+    if variants:
+        runners["pyrovae_no_validation"] = without_validation(run_p)
+    train = summarise(interleaved(runners, args.repeats, device), tokens)
     train["tokens_per_block"] = tokens
-    for name in ("pyrovae", "plain"):
+    train["steps_per_block"] = len(step_batches)
+    for name in runners:
         train[name]["ms_per_step"] = 1000 * train[name]["median_block_s"] / len(step_batches)
+        train[name]["tokens_per_second"] = train[name].pop("per_second")
 
     # -- importance-weighted log-likelihood ----------------------------------------------
     vae.eval()
     plain.eval()
-    iw_batches = batches[-args.iw_batches:]  # batches the check did not use
+    iw_batches = batches[-args.iw_batches:]  # batches the checks did not use
     K = args.iw_samples
     chunks = [plain_iw_chunk(b, len(vocab), K) for b in iw_batches]
 
@@ -333,21 +384,93 @@ def main(argv=None) -> int:
             plain.importance_log_likelihood(b.tokens, b.lengths, K, c)
 
     iw_p(), iw_r()  # warm-up
+    runners = {"pyrovae": iw_p, "plain": iw_r}
+    if variants:
+        runners["pyrovae_no_validation"] = without_validation(iw_p)
     sentences = sum(b.size for b in iw_batches)
-    iw = summarise(interleaved({"pyrovae": iw_p, "plain": iw_r}, args.iw_repeats, device), sentences)
+    iw = summarise(interleaved(runners, args.iw_repeats, device), sentences)
+    for name in runners:
+        iw[name]["sentences_per_second"] = iw[name].pop("per_second")
     iw["sentences_per_block"] = sentences
+    iw["tokens_per_block"] = sum(b.num_tokens for b in iw_batches)
     iw["plain_samples_per_chunk"] = chunks
     iw["pyrovae_call"] = f"importance_log_likelihood(vae.model, vae.guide, batch, num_samples={K})"
 
-    # -- report --------------------------------------------------------------------------
+    during = others.cores()
+    env["other_processes_cores_before"] = None if idle_check is None else round(idle_check, 3)
+    env["other_processes_cores_during"] = None if during is None else round(during, 3)
+    if during is not None:
+        print(f"other processes used {during:.2f} cores on average during the run"
+              + (" (WARNING: contended machine)" if during > 0.2 else ""))
     results = {"config": config, "environment": env, "checks": {"train": equivalence, "iw": iw_check},
                "train_step": train, "importance_log_likelihood": iw}
     print_table(results)
+    if args.profile:
+        vae.train()
+        profile("pyrovae training step", run_p)
+        profile("plain training step", run_r)
+        vae.eval()
+        profile(f"pyrovae importance_log_likelihood K={K}", iw_p)
+        profile(f"plain importance-weighted loop K={K}", iw_r)
     out = args.json or HERE / "results" / f"lstm_vae-{device_name(device)}{'-small' if args.small else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {out}")
     return 0
+
+
+def profile(title: str, fn, top: int = 15) -> None:
+    """Print the functions with the most own time over one block of ``fn``."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    fn()
+    profiler.disable()
+    print(f"\n--- cProfile: {title} (one block, sorted by own time) ---")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds spent busy by the whole machine so far (Linux ``/proc/stat``), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    except (OSError, ValueError, IndexError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def others_cpu_load(seconds: float = 1.0) -> float | None:
+    """Cores kept busy by other processes over the next ``seconds`` (this process idle)."""
+    start, own = _busy_cpu_seconds(), time.process_time()
+    time.sleep(seconds)
+    end = _busy_cpu_seconds()
+    if start is None or end is None:
+        return None
+    return max(0.0, (end - start) - (time.process_time() - own)) / seconds
+
+
+class OthersLoad:
+    """Cores used by other processes while the benchmark runs (machine busy time - ours)."""
+
+    def __init__(self) -> None:
+        self.busy, self.own, self.wall = _busy_cpu_seconds(), time.process_time(), time.perf_counter()
+
+    def cores(self) -> float | None:
+        busy = _busy_cpu_seconds()
+        if busy is None or self.busy is None:
+            return None
+        others = (busy - self.busy) - (time.process_time() - self.own)
+        return max(0.0, others) / (time.perf_counter() - self.wall)
+
+
+def _short_path(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def _cpu_model() -> str:
@@ -360,31 +483,46 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+LABELS = {
+    "plain": "plain PyTorch",
+    "pyrovae": "pyrovae",
+    "pyrovae_no_validation": "pyrovae, validation off",
+}
+
+
 def print_table(r: dict) -> None:
-    t, iw, c = r["train_step"], r["importance_log_likelihood"], r["config"]
+    t, iw, c, env = r["train_step"], r["importance_log_likelihood"], r["config"], r["environment"]
     K = c["iw_samples"]
-    rows = [
-        ("train step time (median)", f"{t['pyrovae']['ms_per_step']:.2f}", f"{t['plain']['ms_per_step']:.2f}",
-         "ms/step", f"{t['ratio']:.3f}"),
-        ("train throughput", f"{t['pyrovae']['per_second']:.0f}", f"{t['plain']['per_second']:.0f}",
-         "tokens/s", f"{t['ratio']:.3f}"),
-        (f"IW log-likelihood, K={K}", f"{iw['pyrovae']['per_second']:.2f}", f"{iw['plain']['per_second']:.2f}",
-         "sentences/s", f"{iw['ratio']:.3f}"),
-    ]
-    header = ("benchmark", "pyrovae", "plain", "unit", "time ratio pyrovae/plain")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(5)]
-    line = "  ".join("{:<%d}" % w if i == 0 or i == 3 else "{:>%d}" % w for i, w in enumerate(widths))
+    names = [n for n in LABELS if n in t]
+    rows = []
+    for n in names:
+        rows.append(("train step (fwd+bwd+clip+Adam)", LABELS[n], f"{t[n]['ms_per_step']:.2f}", "ms/step",
+                     f"{t[n]['tokens_per_second']:.0f}", "tokens/s", f"{t[n]['ratio']:.3f}",
+                     f"{t[n]['paired_ratio_median']:.3f}", f"{t[n]['cpu_ratio']:.3f}"))
+    for n in names:
+        ms = 1000 * iw[n]["median_block_s"] / iw["sentences_per_block"]
+        rows.append((f"IW log-likelihood, K={K}", LABELS[n], f"{ms:.2f}", "ms/sentence",
+                     f"{iw[n]['sentences_per_second']:.2f}", "sentences/s", f"{iw[n]['ratio']:.3f}",
+                     f"{iw[n]['paired_ratio_median']:.3f}", f"{iw[n]['cpu_ratio']:.3f}"))
+    header = ("benchmark", "implementation", "time", "unit", "throughput", "unit",
+              "ratio", "paired", "cpu-time")
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+    left = {0, 1, 3, 5}
+    fmt = "  ".join(("{:<%d}" if i in left else "{:>%d}") % w for i, w in enumerate(widths))
     print()
-    print(f"LSTM VAE (embed {c['embed_dim']}, hidden {c['hidden_dim']}, latent {c['latent_dim']}, "
-          f"vocab {c['vocab_size']}, batch {c['batch_size']}) on {r['environment']['device']}, "
-          f"{r['environment']['threads']} threads; medians of {c['repeats']} x {c['steps_per_block']} steps "
-          f"and {c['iw_repeats']} x {c['iw_batches']} IW batches")
-    print(line.format(*header))
+    print(f"LSTM VAE (models/lstm_vae.py: embed {c['embed_dim']}, hidden {c['hidden_dim']}, latent "
+          f"{c['latent_dim']}, vocab {c['vocab_size']}), batch {c['batch_size']}, on {env['device']} "
+          f"({env['threads']} threads); medians of {c['repeats']} blocks x {c['steps_per_block']} steps "
+          f"and {c['iw_repeats']} blocks x {c['iw_batches']} IW batches")
+    print("ratio = pyrovae time / plain time (median blocks); paired = median of per-repeat ratios; "
+          "cpu-time = same with process CPU time")
+    print(fmt.format(*header))
     for row in rows:
-        print(line.format(*row))
-    print(f"ratio train_step pyrovae/plain = {t['ratio']:.3f} (paired median {t['paired_ratio_median']:.3f}; target <= 1.15)")
-    print(f"ratio importance_log_likelihood pyrovae/plain = {iw['ratio']:.3f} "
-          f"(paired median {iw['paired_ratio_median']:.3f})")
+        print(fmt.format(*row))
+    print(f"ratio train_step pyrovae/plain = {t['pyrovae']['ratio']:.3f} "
+          f"(paired {t['pyrovae']['paired_ratio_median']:.3f}; target <= 1.15)")
+    print(f"ratio importance_log_likelihood pyrovae/plain = {iw['pyrovae']['ratio']:.3f} "
+          f"(paired {iw['pyrovae']['paired_ratio_median']:.3f})")
 
 
 if __name__ == "__main__":
