@@ -10,4 +10,4 @@ from pyrovae.lm import LanguageModel
 from pyrovae.vae import TextVAE
 
 __version__ = "0.1.0"
-__all__ = ["LanguageModel", "TextVAE", "__version__"]
+# No __all__ here: pdoc would then document only the names listed, not the subpackages.

@@ -26,4 +26,6 @@ def test_api_reference_builds(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "pyrovae" / "vae.html").is_file()
+    assert (tmp_path / "pyrovae" / "infer" / "mdr.html").is_file()
+    assert (tmp_path / "pyrovae" / "train" / "checkpoint.html").is_file()
     assert "TokenSequence" in (tmp_path / "pyrovae" / "distributions.html").read_text()
