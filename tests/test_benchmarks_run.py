@@ -33,3 +33,19 @@ def test_bench_lstm_vae_small_runs(tmp_path):
     for section in ("train_step", "importance_log_likelihood"):
         assert results[section]["pyrovae"]["ratio"] > 0
         assert results[section]["plain"]["ratio"] == 1.0
+
+
+def test_bench_objectives_small_runs(tmp_path):
+    out = tmp_path / "objectives.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_objectives.py"), "--small", "--steps", "2", "--repeats", "2", "--json", str(out)],
+        cwd=REPO,
+        env=dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = json.loads(out.read_text())["results"]
+    assert results["elbo"]["ratio_to_elbo"] == 1.0
+    assert {"mdr per dim 0.25", "info_vae", "beta_c C=15", "free bits + cyclical"} <= set(results)
