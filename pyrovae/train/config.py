@@ -12,6 +12,7 @@ from pyrovae.errors import ConfigError
 
 AmpMode = Literal["off", "bf16", "fp16"]
 Schedule = Literal["constant", "linear", "cosine"]
+Selection = Literal["elbo", "loss", "last"]
 OptimizerName = Literal["adam", "adamw", "sgd"]
 
 
@@ -47,6 +48,10 @@ class RunConfig:
     grad_clip: float | None = 5.0  #: max global gradient norm; None disables clipping
     accumulate: int = 1  #: batches whose gradients are summed per optimizer step
     patience: int | None = 5  #: epochs without validation improvement before stopping
+    #: which checkpoint is "best" (evaluated at the end, used by evaluate/sample): highest validation
+    #: ELBO, lowest validation objective loss, or simply the last one (no early stopping); "last"
+    #: suits constrained objectives (MDR, beta_C, free bits) judged by where training ends.
+    select: Selection = "elbo"
     amp: AmpMode = "off"  #: autocast: bf16 (CPU or GPU) or fp16 with a GradScaler (GPU only)
     device: str = "auto"  #: "auto", "cpu", "cuda", "cuda:1", ...
     aggressive: bool = False  #: He et al. 2019 aggressive encoder training until I(x;z) stops rising

@@ -56,7 +56,7 @@ class TrainState:
     step: int = 0  #: optimizer steps taken
     epoch: int = 0  #: current epoch (0-based)
     batches_done: int = 0  #: batches of the current epoch already consumed
-    best_valid: float = math.inf  #: best validation -ELBO (nats per sentence)
+    best_valid: float = math.inf  #: best validation criterion (config.select; nats per sentence)
     bad_epochs: int = 0  #: epochs since the best validation -ELBO
     finished: bool = False
     stop_reason: str = ""
@@ -405,7 +405,7 @@ class Trainer:
             record |= self.end_of_epoch(partial)
             self.log.log(record)
             state.history.append(record)
-            valid_loss = -record["elbo"]
+            valid_loss = {"elbo": -record["elbo"], "loss": record["loss"], "last": -float(state.epoch)}[self.config.select]
             improved = valid_loss < state.best_valid
             if improved:
                 state.best_valid, state.bad_epochs = valid_loss, 0

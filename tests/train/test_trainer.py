@@ -194,3 +194,22 @@ def test_aggressive_training_logs_mi_and_stops_when_it_falls(tmp_path, corpus):
     # Were I(x;z) to fall, the flag would drop: force it with a best value no estimate can reach.
     trainer.best_mi, trainer.aggressive = 1e9, True
     assert trainer.end_of_epoch(partial=False)["aggressive"] == 1.0 and trainer.aggressive is False
+
+
+@pytest.mark.parametrize("select", ["elbo", "loss", "last"])
+def test_best_checkpoint_selection(tmp_path, corpus, select):
+    vocab, train, valid = corpus
+    from pyrovae.infer import BetaC
+
+    objective = BetaC(capacity=5.0)
+    trainer = Trainer(tiny_vae(), objective, _config(epochs=2, select=select), tmp_path, train, valid, vocab)
+    trainer.fit()
+    manager = CheckpointManager(tmp_path)
+    best, latest = manager.read_pointer("best")["tag"], manager.read_pointer("latest")["tag"]
+    records = [r for r in read_log(tmp_path) if r["split"] == "valid"]
+    if select == "last":
+        assert best == latest
+    else:
+        key = (lambda r: -r["elbo"]) if select == "elbo" else (lambda r: r["loss"])
+        best_epoch = min(range(len(records)), key=lambda i: key(records[i]))
+        assert best == f"step-{records[best_epoch]['step']:07d}"
