@@ -42,6 +42,7 @@ class RunConfig:
     max_steps: int | None = None  #: stop after this many optimizer steps
     optimizer: OptimizerName = "adam"
     lr: float = 1e-3
+    objective_lr: float | None = None  #: learning rate of objective parameters (MDR multipliers); None: lr
     weight_decay: float = 0.0
     lr_schedule: Schedule = "constant"
     warmup_steps: int = 0

@@ -12,8 +12,18 @@ from pyrovae.train.config import RunConfig
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
-    return _OPTIMIZERS[config.optimizer](params, lr=config.lr, weight_decay=config.weight_decay)
+def build_optimizer(
+    params: Iterable[torch.nn.Parameter],
+    config: RunConfig,
+    objective_params: Iterable[torch.nn.Parameter] = (),
+) -> torch.optim.Optimizer:
+    """The run's optimizer; an objective's own parameters (e.g. MDR multipliers) form a second
+    group with ``objective_lr`` (default: ``lr``) and no weight decay."""
+    groups = [{"params": list(params)}]
+    objective_params = list(objective_params)
+    if objective_params:
+        groups.append({"params": objective_params, "lr": config.objective_lr or config.lr, "weight_decay": 0.0})
+    return _OPTIMIZERS[config.optimizer](groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def build_lr_schedule(

@@ -112,7 +112,7 @@ class Trainer:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(self.loss_module, device_ids=device_ids)
         self.precision = Precision(config.amp, self.device)
-        self.optimizer = build_optimizer(self.loss_module.parameters(), config)
+        self.optimizer = build_optimizer(self.vae.parameters(), config, self.objective.parameters())
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
         self.total_steps = config.max_steps or self.steps_per_epoch * max(1, config.epochs)
         self.schedule = build_lr_schedule(self.optimizer, config, self.total_steps)

@@ -213,3 +213,15 @@ def test_best_checkpoint_selection(tmp_path, corpus, select):
         key = (lambda r: -r["elbo"]) if select == "elbo" else (lambda r: r["loss"])
         best_epoch = min(range(len(records)), key=lambda i: key(records[i]))
         assert best == f"step-{records[best_epoch]['step']:07d}"
+
+
+def test_objective_parameters_get_their_own_learning_rate():
+    from pyrovae.infer import MDR
+    from pyrovae.train.optim import build_optimizer
+
+    vae, objective = tiny_vae(), MDR(target=2.0)
+    optimizer = build_optimizer(vae.parameters(), _config(lr=1e-3, objective_lr=0.05, weight_decay=0.1), objective.parameters())
+    model_group, objective_group = optimizer.param_groups
+    assert model_group["lr"] == 1e-3 and model_group["weight_decay"] == 0.1
+    assert objective_group["lr"] == 0.05 and objective_group["weight_decay"] == 0.0
+    assert objective_group["params"] == [objective.multiplier]
