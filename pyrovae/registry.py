@@ -63,6 +63,8 @@ class Registry(Generic[T]):
                     found.setdefault(p.name, p)
             if not any(p.kind is p.VAR_KEYWORD for p in parameters):
                 break
+        for name in getattr(factory, "fixed_options", ()):
+            found.pop(name, None)
         return found
 
     def build(self, name: str, **options: Any) -> T:

@@ -28,6 +28,8 @@ from pyrovae.infer.schedules import Constant, LinearWarmup
 class BetaC(Objective):
     """``D + beta * |R - C|`` per sentence, ``C`` in nats (optionally ramped)."""
 
+    fixed_options = ("kl_weight",)  #: the weight is set by the objective itself
+
     def __init__(
         self,
         capacity: float = 15.0,

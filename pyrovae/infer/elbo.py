@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
+from pyrovae.errors import ConfigError
 from pyrovae.infer.objective import Objective
 from pyrovae.infer.registry import OBJECTIVES
 
@@ -20,14 +19,13 @@ class ELBO(Objective):
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes" (arXiv:1312.6114).
     """
 
-    def __init__(
-        self,
-        num_particles: int = 1,
-        vectorize_particles: bool = False,
-        max_plate_nesting: float = math.inf,
-        analytic_kl: bool = True,
-    ) -> None:
-        super().__init__(num_particles, vectorize_particles, max_plate_nesting, analytic_kl)
+    #: options of :class:`Objective` this objective does not take (the ELBO's KL weight is 1).
+    fixed_options = ("kl_weight",)
+
+    def __init__(self, **options) -> None:
+        if "kl_weight" in options:
+            raise ConfigError("the ELBO weighs the rate by 1: use objective=beta or objective=annealing")
+        super().__init__(**options)
 
     def state_summary(self) -> dict[str, float]:
         return {}

@@ -24,6 +24,8 @@ from pyrovae.infer.registry import OBJECTIVES
 class SoftFreeBits(Objective):
     """``D + w R`` with ``w`` adapted toward a target rate (nats per sentence)."""
 
+    fixed_options = ("kl_weight",)  #: the weight is set by the objective itself
+
     def __init__(
         self, target: float = 5.0, step: float = 0.05, tolerance: float = 0.1, min_weight: float = 1e-3, **options
     ) -> None:

@@ -39,6 +39,9 @@ def kl_annealing(schedule: str | Schedule = "linear(steps=10000)", **options) ->
     return Objective(kl_weight=schedule, **options)
 
 
+beta_vae.fixed_options = kl_annealing.fixed_options = ("kl_weight",)
+
+
 def _refuse_kl_weight(options: dict, instead: str) -> None:
     if "kl_weight" in options:
         raise ConfigError(f"this objective sets the KL weight from `{instead}`: drop kl_weight")

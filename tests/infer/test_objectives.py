@@ -240,3 +240,12 @@ def test_soft_free_bits_weight_moves_toward_the_target():
     high.differentiable_loss(vae.model, vae.guide, batch)
     high.advance()
     assert float(high.weight) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("name", OBJECTIVES.names())
+def test_every_listed_option_is_accepted(name):
+    """`pyrovae fit --help` lists OBJECTIVES.options(name): each must be accepted as listed."""
+    required = {"free_bits": {"per_dim": 0.5}, "mdr": {"target": 1.0}}.get(name, {})
+    for option, parameter in OBJECTIVES.options(name).items():
+        value = required.get(option, parameter.default)
+        OBJECTIVES.build(name, **{**required, option: value})
