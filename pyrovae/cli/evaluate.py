@@ -34,19 +34,21 @@ def run(args: argparse.Namespace) -> int:
     from pyrovae.train.run_directory import RunDirectory
     from pyrovae.train.trainer import resolve_device
 
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.iw_samples < 1:
+        raise ConfigError(f"--iw-samples must be at least 1, got {args.iw_samples}")
     run_dir = RunDirectory(args.run_dir)
     config = run_dir.load_config()
     path = args.data or getattr(config, args.split)
     if path is None:
         raise ConfigError(f"the run has no {args.split} data: pass --data PATH")
-    if args.iw_samples < 1:
-        raise ConfigError(f"--iw-samples must be at least 1, got {args.iw_samples}")
     device = resolve_device(args.device, DistributedContext())
     model, vocab, _ = run_dir.load_model(args.checkpoint, device=device)
     sentences = _sentences(path)
     dataset = SentenceDataset(sentences, vocab)
     pyro.set_rng_seed(args.seed)
-    metrics = evaluate_split(model, vocab, dataset, args.batch_size or config.eval_batch_size, args.iw_samples, not args.no_progress)
+    metrics = evaluate_split(model, vocab, dataset, config.eval_batch_size if args.batch_size is None else args.batch_size, args.iw_samples, not args.no_progress)
     report(run_dir, args.split if not args.data else str(path), metrics, f"eval-{args.split if not args.data else 'data'}.json")
     return 0
 

@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num < 0:
         raise ConfigError(f"--num must be non-negative, got {args.num}")
+    if args.max_length < 1:
+        raise ConfigError(f"--max-length must be at least 1 token, got {args.max_length}")
     model, vocab, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
     pyro.set_rng_seed(args.seed)
     options = dict(bos_id=vocab.bos_id, eos_id=vocab.eos_id, max_length=args.max_length)

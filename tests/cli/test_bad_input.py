@@ -143,3 +143,14 @@ def test_bad_schedule_spec(capsys, tiny_corpus, tmp_path):
         ["fit", LSTM_VAE, *data_args(tiny_corpus), "--out", str(tmp_path / "run"), "--set", "objective=annealing", "objective.schedule=sigmoid"],
         "unknown schedule 'sigmoid'",
     )
+
+
+def test_evaluate_and_sample_refuse_non_positive_sizes(capsys, tmp_path):
+    from pyrovae.data import Vocabulary
+    from pyrovae.train.config import RunConfig
+    from pyrovae.train.run_directory import RunDirectory
+
+    run = RunDirectory(tmp_path / "run")
+    run.save_setup(RunConfig(), Vocabulary.build(["a b c ."]), Path(LSTM_VAE))
+    _fails(capsys, ["evaluate", str(run.path), "--batch-size", "0"], "--batch-size must be at least 1")
+    _fails(capsys, ["sample", str(run.path), "--max-length", "0"], "--max-length must be at least 1")
