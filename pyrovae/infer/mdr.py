@@ -9,9 +9,11 @@ Pelsmaeker & Aziz (2019) maximise the ELBO subject to :math:`\bar R \ge r` throu
 i.e. the model minimises :math:`\mathcal{J} = D + R + N u (r - \bar R)` while the multiplier
 :math:`u` follows gradient *ascent* on :math:`\mathcal{J}`: it grows while the constraint is
 violated (:math:`\bar R < r`) and shrinks back to 0 once it holds. Here :math:`u` is a parameter
-of the objective trained by the same optimizer as the model: a gradient-reversal makes the
-optimizer's descent an ascent for :math:`u`, and :meth:`advance` projects it back onto
-:math:`u \ge 0` after every step. The multiplier is logged and checkpointed.
+of the objective; a gradient reversal makes a descent step an ascent step for :math:`u`, and
+:meth:`advance` projects it back onto :math:`u \ge 0` after every step. The trainer updates it
+with plain SGD of step ``objective_lr`` (:func:`pyrovae.train.optim.build_dual_optimizer`), so
+that per optimizer step :math:`u \leftarrow \max(0, u + \eta\,(r - \bar R))`, and leaves it
+out of gradient clipping. The multiplier is logged and checkpointed.
 
 With ``per_dim=r_d`` each latent dimension has its own constraint
 :math:`\overline{\mathrm{KL}}_d \ge r_d` and multiplier :math:`u_d` (the per-dimension variant of the

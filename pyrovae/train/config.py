@@ -42,7 +42,9 @@ class RunConfig:
     max_steps: int | None = None  #: stop after this many optimizer steps
     optimizer: OptimizerName = "adam"
     lr: float = 1e-3
-    objective_lr: float | None = None  #: learning rate of objective parameters (MDR multipliers); None: lr
+    #: step size of the gradient ascent of objective parameters (MDR's Lagrange multipliers), per
+    #: nat of constraint violation per sentence
+    objective_lr: float = 0.01
     weight_decay: float = 0.0
     lr_schedule: Schedule = "constant"
     warmup_steps: int = 0
@@ -74,6 +76,8 @@ class RunConfig:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
+        if self.objective_lr <= 0:
+            raise ConfigError(f"objective_lr must be positive, got {self.objective_lr}")
         if self.epochs < 0:
             raise ConfigError(f"epochs must be non-negative, got {self.epochs}")
 

@@ -12,18 +12,29 @@ from pyrovae.train.config import RunConfig
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-def build_optimizer(
-    params: Iterable[torch.nn.Parameter],
-    config: RunConfig,
-    objective_params: Iterable[torch.nn.Parameter] = (),
-) -> torch.optim.Optimizer:
-    """The run's optimizer; an objective's own parameters (e.g. MDR multipliers) form a second
-    group with ``objective_lr`` (default: ``lr``) and no weight decay."""
-    groups = [{"params": list(params)}]
+def build_optimizer(params: Iterable[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
+    """The optimizer of the model and guide parameters (``optimizer``, ``lr``, ``weight_decay``)."""
+    return _OPTIMIZERS[config.optimizer](list(params), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def build_dual_optimizer(
+    objective_params: Iterable[torch.nn.Parameter], config: RunConfig
+) -> torch.optim.SGD | None:
+    r"""Plain gradient steps for an objective's own parameters (Lagrange multipliers), or None.
+
+    A multiplier :math:`u` of a constrained objective follows gradient *ascent* on the Lagrangian,
+    :math:`u \leftarrow \max(0, u + \eta\,\partial\mathcal{J}/\partial u)` with
+    :math:`\partial\mathcal{J}/\partial u = r - \bar R` the constraint violation (the objective
+    reverses the gradient so that a descent step is this ascent, and projects onto
+    :math:`u \ge 0` in ``advance()``). Plain SGD with step ``objective_lr`` keeps the step
+    proportional to the violation, as dual ascent has it; an adaptive optimizer (Adam) would move
+    :math:`u` by about its learning rate per step whatever the violation, too slowly far from the
+    target and with oscillations near it. No weight decay, no clipping, no learning-rate schedule.
+    """
     objective_params = list(objective_params)
-    if objective_params:
-        groups.append({"params": objective_params, "lr": config.objective_lr or config.lr, "weight_decay": 0.0})
-    return _OPTIMIZERS[config.optimizer](groups, lr=config.lr, weight_decay=config.weight_decay)
+    if not objective_params:
+        return None
+    return torch.optim.SGD(objective_params, lr=config.objective_lr)
 
 
 def build_lr_schedule(

@@ -34,17 +34,21 @@ class Precision:
     def backward(self, loss: torch.Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler else loss).backward()
 
-    def unscale(self, optimizer: torch.optim.Optimizer) -> None:
+    def unscale(self, *optimizers: torch.optim.Optimizer) -> None:
         """Bring gradients back to their true scale (before clipping)."""
         if self.scaler:
-            self.scaler.unscale_(optimizer)
+            for optimizer in optimizers:
+                self.scaler.unscale_(optimizer)
 
-    def step(self, optimizer: torch.optim.Optimizer) -> None:
+    def step(self, *optimizers: torch.optim.Optimizer) -> None:
+        """Step every optimizer (each skipped by the scaler if its gradients overflowed)."""
+        for optimizer in optimizers:
+            if self.scaler:
+                self.scaler.step(optimizer)
+            else:
+                optimizer.step()
         if self.scaler:
-            self.scaler.step(optimizer)
             self.scaler.update()
-        else:
-            optimizer.step()
 
     def state_dict(self) -> dict:
         return self.scaler.state_dict() if self.scaler else {}

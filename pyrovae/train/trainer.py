@@ -40,7 +40,7 @@ from pyrovae.train.checkpoint import (
 from pyrovae.train.config import RunConfig
 from pyrovae.train.distributed import DistributedContext
 from pyrovae.train.loss_module import VAELoss
-from pyrovae.train.optim import build_lr_schedule, build_optimizer
+from pyrovae.train.optim import build_dual_optimizer, build_lr_schedule, build_optimizer
 from pyrovae.train.precision import Precision
 from pyrovae.train.run_log import RunLog
 
@@ -112,7 +112,9 @@ class Trainer:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(self.loss_module, device_ids=device_ids)
         self.precision = Precision(config.amp, self.device)
-        self.optimizer = build_optimizer(self.vae.parameters(), config, self.objective.parameters())
+        self.optimizer = build_optimizer(self.vae.parameters(), config)
+        self.dual_optimizer = build_dual_optimizer(self.objective.parameters(), config)
+        self.optimizers = [o for o in (self.optimizer, self.dual_optimizer) if o is not None]
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
         self.total_steps = config.max_steps or self.steps_per_epoch * max(1, config.epochs)
         self.schedule = build_lr_schedule(self.optimizer, config, self.total_steps)
@@ -156,6 +158,7 @@ class Trainer:
         state = {
             "train_state": asdict(self.state),
             "optimizer": self.optimizer.state_dict(),
+            "dual_optimizer": self.dual_optimizer.state_dict() if self.dual_optimizer else {},
             "schedule": self.schedule.state_dict(),
             "precision": self.precision.state_dict(),
             "objective": dict(self.objective.state_dict()),
@@ -183,6 +186,8 @@ class Trainer:
         self.vae.load_state_dict(weights)
         self.objective.load_state_dict(state["objective"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.dual_optimizer is not None:
+            self.dual_optimizer.load_state_dict(state["dual_optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.precision.load_state_dict(state["precision"])
         self.state = TrainState(**state["train_state"])
@@ -300,13 +305,16 @@ class Trainer:
             return loss
 
     def _optimizer_step(self) -> None:
-        self.precision.unscale(self.optimizer)
+        self.precision.unscale(*self.optimizers)
         if self.config.grad_clip:
-            norm = torch.nn.utils.clip_grad_norm_(self.loss_module.parameters(), self.config.grad_clip)
+            # Model and guide only: a multiplier's gradient is a constraint violation in nats, which
+            # would otherwise dominate the global norm and shrink every model gradient.
+            norm = torch.nn.utils.clip_grad_norm_(self.vae.parameters(), self.config.grad_clip)
             if self.precision.scaler is None and not torch.isfinite(norm):
                 self._raise_non_finite(norm, None, what="gradient norm")
-        self.precision.step(self.optimizer)
-        self.optimizer.zero_grad(set_to_none=True)
+        self.precision.step(*self.optimizers)
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
         self.schedule.step()
         self.objective.advance()
         self.state.step += 1

@@ -215,13 +215,22 @@ def test_best_checkpoint_selection(tmp_path, corpus, select):
         assert best == f"step-{records[best_epoch]['step']:07d}"
 
 
-def test_objective_parameters_get_their_own_learning_rate():
+def test_mdr_multiplier_takes_one_projected_ascent_step_per_optimizer_step(tmp_path, corpus):
+    """u <- max(0, u + objective_lr * (r - R)) with R the batch's rate per sentence, whatever the
+    model optimizer, and the multiplier's gradient is not part of the clipped norm."""
     from pyrovae.infer import MDR
-    from pyrovae.train.optim import build_optimizer
 
-    vae, objective = tiny_vae(), MDR(target=2.0)
-    optimizer = build_optimizer(vae.parameters(), _config(lr=1e-3, objective_lr=0.05, weight_decay=0.1), objective.parameters())
-    model_group, objective_group = optimizer.param_groups
-    assert model_group["lr"] == 1e-3 and model_group["weight_decay"] == 0.1
-    assert objective_group["lr"] == 0.05 and objective_group["weight_decay"] == 0.0
-    assert objective_group["params"] == [objective.multiplier]
+    vocab, train, valid = corpus
+    objective = MDR(target=3.0, initial_multiplier=0.25)
+    config = _config(max_steps=1, objective_lr=0.05, grad_clip=1e-6, lr=1e-3, log_every=1)
+    trainer = Trainer(tiny_vae(), objective, config, tmp_path, train, valid, vocab)
+    assert isinstance(trainer.dual_optimizer, torch.optim.SGD) and isinstance(trainer.optimizer, torch.optim.Adam)
+    assert [p for group in trainer.optimizer.param_groups for p in group["params"]] == list(trainer.vae.parameters())
+    trainer.fit()
+    (first,) = [r for r in read_log(tmp_path) if r["split"] == "train"]
+    assert objective.multiplier.item() == pytest.approx(0.25 + 0.05 * (3.0 - first["rate"]), rel=1e-4)
+
+    objective = MDR(target=0.0, initial_multiplier=0.01)  # satisfied: the step would go below 0
+    config = _config(max_steps=1, objective_lr=10.0)
+    Trainer(tiny_vae(), objective, config, tmp_path / "b", train, valid, vocab).fit()
+    assert objective.multiplier.item() == 0.0
