@@ -24,7 +24,9 @@ class TextVAE(PyroModule):
 
     Composed of an ``encoder`` (tokens -> context ``h``), a ``posterior`` (``h`` -> ``q(z|x)``),
     a ``prior`` (-> ``p(z)``) and a ``decoder`` (inputs, ``z`` -> next-token logits). Neither
-    program computes a loss: objectives in :mod:`pyrovae.infer` score their traces.
+    program computes a loss: objectives in :mod:`pyrovae.infer` score their traces. The
+    constructor calls ``prior.bind(encoder, posterior)``, which lets a prior defined through the
+    inference network (:class:`~pyrovae.latent.VampPrior`) use it without owning it.
 
     ``model(batch)``::
 
@@ -46,6 +48,7 @@ class TextVAE(PyroModule):
         self.posterior = posterior
         self.prior = prior
         self.decoder = decoder
+        prior.bind(encoder, posterior)
 
     @property
     def latent_dim(self) -> int:

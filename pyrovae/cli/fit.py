@@ -13,29 +13,43 @@ examples:
       --set epochs=20 model.latent_dim=32 --out runs/ptb-vae
   pyrovae fit models/lstm_vae.py --out runs/ptb-vae --resume    # continue a killed run
   torchrun --nproc_per_node 2 -m pyrovae.cli.main fit models/lstm_vae.py ...   # DDP
+  pyrovae fit models/lstm_vae.py --set posterior=iaf posterior.steps=4 prior=mog prior.components=10
+  pyrovae fit models/lstm_vae.py --set posterior=guides/iaf.py posterior.steps=4    # a guide file
 
 run options (--set KEY=VALUE; model options: --set model.KEY=VALUE, see the model file's build();
-objective: --set objective=NAME objective.KEY=VALUE):
+objective: --set objective=NAME objective.KEY=VALUE; posterior and prior, docs/latents.md:
+--set posterior=NAME|FILE.py posterior.KEY=VALUE prior=NAME|FILE.py prior.KEY=VALUE):
 """
 
 # Options that may change when a run is resumed; anything else would make it a different run.
-RESUMABLE_OVERRIDES = {"epochs", "max_steps", "progress", "device", "log_every", "checkpoint_every", "eval_iw_samples"}
+RESUMABLE_OVERRIDES = {
+    "epochs", "max_steps", "progress", "device", "log_every", "checkpoint_every", "eval_iw_samples",
+    "eval_mi_points", "monitor_every",
+}
 
 
 def add_parser(commands) -> None:
     from pyrovae.cli.options import describe_config_options
     from pyrovae.infer import OBJECTIVES
+    from pyrovae.latent import POSTERIORS, PRIORS
 
     parser = commands.add_parser(
         "fit",
         help="train a model file's model",
-        description=HELP + describe_config_options() + "\n\nobjectives (--set objective=NAME objective.KEY=VALUE):\n" + OBJECTIVES.describe(),
+        description=HELP
+        + describe_config_options()
+        + "\n\nobjectives (--set objective=NAME objective.KEY=VALUE):\n"
+        + OBJECTIVES.describe()
+        + "\n\nposteriors (--set posterior=NAME posterior.KEY=VALUE, or posterior=GUIDE_FILE.py):\n"
+        + POSTERIORS.describe()
+        + "\n\npriors (--set prior=NAME prior.KEY=VALUE, or prior=FILE.py):\n"
+        + PRIORS.describe(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model_file", metavar="MODEL_FILE", help="a .py file defining build(vocab, **options)")
     parser.add_argument("--data", nargs="+", metavar="SPLIT=PATH", help="train=PATH [valid=PATH] [test=PATH]; PATH may be hf:NAME[:CONFIG][#COLUMN]")
     parser.add_argument("--config", metavar="FILE", help="JSON or TOML file of run options")
-    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="assignments", help="run, model.* and objective.* options")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="assignments", help="run, model.*, objective.*, posterior.* and prior.* options")
     parser.add_argument("--out", metavar="RUN_DIR", help="run directory (default: runs/<model file name>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
     parser.set_defaults(run=run)
@@ -81,6 +95,7 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, load_splits
     from pyrovae.errors import ConfigError
     from pyrovae.infer import OBJECTIVES
+    from pyrovae.latent.factory import configured_factories
     from pyrovae.train.distributed import init_distributed, shutdown_distributed
     from pyrovae.train.precision import Precision
     from pyrovae.train.aggressive import AggressiveTrainer
@@ -96,6 +111,9 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
             f"objective.* options need --set objective=NAME: {model_file.path.name} defines its own "
             "objective object, which is configured in the file"
         )
+    latents = configured_factories(
+        config, model_file.build_options(), model_file.path.name, run_dir.path if resume else None
+    )
     device_type = "cuda" if config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available()) else "cpu"
     Precision(config.amp, torch.device(device_type))
     context = init_distributed(device_type)
@@ -114,7 +132,7 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     test_set = SentenceDataset(splits.test, vocab) if splits.test else None
 
     pyro.set_rng_seed(config.seed)
-    model = model_file.build_model(vocab, config.model)
+    model = model_file.build_model(vocab, {**config.model, **latents})
     if context.is_main and not resume:
         run_dir.save_setup(config, vocab, model_file.path)
     context.barrier()

@@ -12,12 +12,20 @@ from pyrovae.train.config import RunConfig, parse_value
 
 DATA_SPLITS = ("train", "valid", "test")
 
+#: ``--set GROUP.KEY=VALUE`` prefixes other than ``model`` -> the RunConfig field holding the options.
+OPTION_GROUPS = {"objective": "objective_options", "posterior": "posterior_options", "prior": "prior_options"}
+
+#: RunConfig fields that hold a mapping of options, merged key by key across layers.
+OPTION_MAPS = ("model", *OPTION_GROUPS.values())
+
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:
     """``["lr=0.01", "model.latent_dim=16", "objective=elbo"]`` -> config values.
 
-    ``model.KEY`` goes to ``model``, ``objective.KEY`` to ``objective_options``; other keys must be
-    :class:`RunConfig` fields (checked later, with the list of valid names).
+    ``model.KEY`` goes to ``model``, ``objective.KEY`` to ``objective_options``, ``posterior.KEY``
+    and ``prior.KEY`` to ``posterior_options`` and ``prior_options``; other keys must be
+    :class:`RunConfig` fields (checked later, with the list of valid names). A ``posterior`` or
+    ``prior`` that names a ``.py`` file is made absolute, like data paths.
     """
     values: dict[str, Any] = {}
     for item in items:
@@ -29,10 +37,14 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
         prefix, _, sub = key.partition(".")
         if sub and prefix == "model":
             values.setdefault("model", {})[sub] = value
-        elif sub and prefix == "objective":
-            values.setdefault("objective_options", {})[sub] = value
+        elif sub and prefix in OPTION_GROUPS:
+            values.setdefault(OPTION_GROUPS[prefix], {})[sub] = value
         elif sub:
-            raise ConfigError(f"unknown option group {prefix!r} in {key!r}: use model.KEY or objective.KEY")
+            raise ConfigError(
+                f"unknown option group {prefix!r} in {key!r}: use model.KEY, objective.KEY, posterior.KEY or prior.KEY"
+            )
+        elif key in ("posterior", "prior") and isinstance(value, str) and value.endswith(".py"):
+            values[key] = str(Path(value).expanduser().resolve())
         else:
             values[key] = value
     return values
@@ -67,11 +79,11 @@ def read_config_file(path: str) -> dict[str, Any]:
 
 
 def merge(*layers: dict[str, Any]) -> dict[str, Any]:
-    """Later layers win; ``model`` and ``objective_options`` merge key by key."""
+    """Later layers win; ``model`` and the ``*_options`` mappings merge key by key."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
-            if key in ("model", "objective_options") and isinstance(value, dict):
+            if key in OPTION_MAPS and isinstance(value, dict):
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value
@@ -84,5 +96,5 @@ def describe_config_options() -> str:
     return "\n".join(
         f"  {name}={getattr(defaults, name)!r}"
         for name in RunConfig.field_names()
-        if name not in ("model", "objective_options")
+        if name not in OPTION_MAPS
     )

@@ -11,9 +11,10 @@ i.e. the model minimises :math:`\mathcal{J} = D + R + N u (r - \bar R)` while th
 violated (:math:`\bar R < r`) and shrinks back to 0 once it holds. Here :math:`u` is a parameter
 of the objective; a gradient reversal makes a descent step an ascent step for :math:`u`, and
 :meth:`advance` projects it back onto :math:`u \ge 0` after every step. The trainer updates it
-with plain SGD of step ``objective_lr`` (:func:`pyrovae.train.optim.build_dual_optimizer`), so
-that per optimizer step :math:`u \leftarrow \max(0, u + \eta\,(r - \bar R))`, and leaves it
-out of gradient clipping. The multiplier is logged and checkpointed.
+with its own optimizer (``objective_optimizer``, Adam by default, step ``objective_lr``; see
+:func:`pyrovae.train.optim.build_dual_optimizer` for why not plain SGD) and leaves it out of
+gradient clipping; with ``objective_optimizer=sgd`` each step is
+:math:`u \leftarrow \max(0, u + \eta\,(r - \bar R))`. The multiplier is logged and checkpointed.
 
 With ``per_dim=r_d`` each latent dimension has its own constraint
 :math:`\overline{\mathrm{KL}}_d \ge r_d` and multiplier :math:`u_d` (the per-dimension variant of the

@@ -6,9 +6,11 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
-from pyrovae.latent.posterior import Posterior
+from pyrovae.latent.posterior import Posterior, at_least_float32
+from pyrovae.latent.registry import POSTERIORS
 
 
+@POSTERIORS.register("normal")
 class DiagonalNormal(Posterior):
     r"""``q(z | x) = N(mu(h), diag(sigma(h)^2))`` with ``[mu, log sigma^2] = W h + b``.
 
@@ -22,5 +24,5 @@ class DiagonalNormal(Posterior):
         self.to_params = nn.Linear(context_dim, 2 * latent_dim)
 
     def get_base_dist(self, context: torch.Tensor) -> dist.Distribution:
-        loc, log_var = self.to_params(context).float().chunk(2, dim=-1)
+        loc, log_var = at_least_float32(self.to_params(context)).chunk(2, dim=-1)
         return dist.Normal(loc, torch.exp(0.5 * log_var)).to_event(1)

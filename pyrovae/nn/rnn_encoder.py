@@ -21,7 +21,9 @@ class RecurrentEncoder(nn.Module):
         cell: "lstm" or "gru".
         pad_id: id of the padding token (its embedding is zero and untrained).
 
-    ``forward(tokens [B, T], lengths [B]) -> context [B, output_dim]``.
+    ``forward(tokens [B, T], lengths [B]) -> context [B, output_dim]``;
+    ``encode_embedded(embedded [B, T, embed_dim], lengths [B] or None)`` does the same from
+    input vectors instead of token ids (what a VampPrior's learned pseudo-inputs are).
     """
 
     def __init__(
@@ -49,11 +51,15 @@ class RecurrentEncoder(nn.Module):
         self.output_dim = hidden_dim * (2 if bidirectional else 1)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        embedded = self.dropout(self.embedding(tokens))
-        packed = pack_padded_sequence(
-            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        _, state = self.rnn(packed)
+        return self.encode_embedded(self.dropout(self.embedding(tokens)), lengths)
+
+    def encode_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The context of input vectors ``[B, T, embed_dim]``; ``lengths=None``: all ``T`` are real."""
+        if lengths is None:
+            _, state = self.rnn(embedded)
+        else:
+            packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, state = self.rnn(packed)
         hidden = state[0] if isinstance(state, tuple) else state  # LSTM returns (h, c)
         if self.rnn.bidirectional:
             return torch.cat([hidden[-2], hidden[-1]], dim=-1)

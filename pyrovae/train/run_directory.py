@@ -6,6 +6,8 @@ Layout (written by ``pyrovae fit``)::
         config.json          the RunConfig (JSON)
         vocab.json           the vocabulary the model was trained with
         model.py             a copy of the model file (the run does not depend on the original)
+        posterior.py         a copy of the guide file, when --set posterior=FILE.py named one
+        prior.py             a copy of the prior file, when --set prior=FILE.py named one
         checkpoints/         see pyrovae.train.checkpoint
         metrics.jsonl/.csv   the training log
         train_summary.json   how training ended
@@ -22,6 +24,7 @@ import torch
 
 from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.errors import CheckpointError
+from pyrovae.latent.factory import configured_factories, is_file_spec
 from pyrovae.train.checkpoint import CheckpointManager, atomic_write_text
 from pyrovae.train.config import RunConfig
 
@@ -61,10 +64,16 @@ class RunDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config_path, config.to_json())
         vocab.save(self.vocab_path)
-        if model_file.resolve() != self.model_file_path.resolve():
-            tmp = self.model_file_path.with_suffix(".py.tmp")
-            shutil.copyfile(model_file, tmp)
-            tmp.replace(self.model_file_path)
+        copies = {self.model_file_path: model_file}
+        for kind in ("posterior", "prior"):
+            spec = getattr(config, kind)
+            if spec is not None and is_file_spec(spec):
+                copies[self.path / f"{kind}.py"] = Path(spec)
+        for copy, original in copies.items():
+            if original.resolve() != copy.resolve():
+                tmp = copy.with_suffix(".py.tmp")
+                shutil.copyfile(original, tmp)
+                tmp.replace(copy)
 
     def load_config(self) -> RunConfig:
         self.require()
@@ -80,12 +89,16 @@ class RunDirectory:
     def load_model(self, pointer: str = "best", device: str | torch.device = "cpu"):
         """Rebuild the model from the run's own model file and load the ``pointer`` weights.
 
-        Falls back to ``latest`` when the run has no ``best`` checkpoint (no validation set).
+        The posterior and prior the configuration names are rebuilt too (from the run's copies of
+        guide files). Falls back to ``latest`` when the run has no ``best`` checkpoint (no
+        validation set).
         """
         from pyrovae.cli.model_file import load_model_file
 
         config, vocab = self.load_config(), self.load_vocab()
-        model = load_model_file(self.model_file_path).build_model(vocab, config.model)
+        model_file = load_model_file(self.model_file_path)
+        latents = configured_factories(config, model_file.build_options(), self.model_file_path.name, self.path)
+        model = model_file.build_model(vocab, {**config.model, **latents})
         manager = self.checkpoints
         if pointer == "best" and not manager.exists("best"):
             pointer = "latest"

@@ -216,21 +216,22 @@ def test_best_checkpoint_selection(tmp_path, corpus, select):
 
 
 def test_mdr_multiplier_takes_one_projected_ascent_step_per_optimizer_step(tmp_path, corpus):
-    """u <- max(0, u + objective_lr * (r - R)) with R the batch's rate per sentence, whatever the
-    model optimizer, and the multiplier's gradient is not part of the clipped norm."""
+    """With objective_optimizer=sgd: u <- max(0, u + objective_lr * (r - R)) with R the batch's rate
+    per sentence, whatever the model optimizer; the multiplier's gradient is not clipped."""
     from pyrovae.infer import MDR
 
     vocab, train, valid = corpus
     objective = MDR(target=3.0, initial_multiplier=0.25)
-    config = _config(max_steps=1, objective_lr=0.05, grad_clip=1e-6, lr=1e-3, log_every=1)
+    config = _config(max_steps=1, objective_optimizer="sgd", objective_lr=0.05, grad_clip=1e-6, lr=1e-3, log_every=1)
     trainer = Trainer(tiny_vae(), objective, config, tmp_path, train, valid, vocab)
     assert isinstance(trainer.dual_optimizer, torch.optim.SGD) and isinstance(trainer.optimizer, torch.optim.Adam)
+    assert trainer.dual_optimizer.param_groups[0]["weight_decay"] == 0.0
     assert [p for group in trainer.optimizer.param_groups for p in group["params"]] == list(trainer.vae.parameters())
     trainer.fit()
     (first,) = [r for r in read_log(tmp_path) if r["split"] == "train"]
     assert objective.multiplier.item() == pytest.approx(0.25 + 0.05 * (3.0 - first["rate"]), rel=1e-4)
 
     objective = MDR(target=0.0, initial_multiplier=0.01)  # satisfied: the step would go below 0
-    config = _config(max_steps=1, objective_lr=10.0)
+    config = _config(max_steps=1, objective_optimizer="sgd", objective_lr=10.0)
     Trainer(tiny_vae(), objective, config, tmp_path / "b", train, valid, vocab).fit()
     assert objective.multiplier.item() == 0.0
