@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import torch
 
+from pyrovae.cli.metric_files import jsonable
 from pyrovae.cli.table import format_table
 from pyrovae.data.batching import make_loader
 from pyrovae.data.dataset import SentenceDataset
@@ -14,12 +13,15 @@ from pyrovae.train.config import RunConfig
 from pyrovae.train.run_directory import RunDirectory
 
 
-def evaluate_split(model, vocab, dataset: SentenceDataset, batch_size: int, iw_samples: int, progress: bool):
+def evaluate_split(
+    model, vocab, dataset: SentenceDataset, batch_size: int, iw_samples: int, progress: bool,
+    mi_points: int | None = None,
+):
     """All scalar metrics of ``model`` on ``dataset`` (see :func:`pyrovae.metrics.evaluate`)."""
     from pyrovae.metrics import evaluate
 
     batches = make_loader(dataset, vocab, batch_size, shuffle=False)
-    return evaluate(model, batches, iw_samples=iw_samples, progress=progress)
+    return evaluate(model, batches, iw_samples=iw_samples, progress=progress, mi_points=mi_points)
 
 
 def report(run_dir: RunDirectory, split: str, metrics: dict, filename: str) -> None:
@@ -27,7 +29,7 @@ def report(run_dir: RunDirectory, split: str, metrics: dict, filename: str) -> N
     print(format_table(f"{split} ({run_dir.path})", metrics))
     atomic_write_json(
         run_dir.path / filename,
-        {"split": split, **{name: _jsonable(value) for name, value in metrics.items()}},
+        {"split": split, **jsonable(metrics)},
     )
 
 
@@ -41,14 +43,10 @@ def final_evaluation(run_dir: RunDirectory, datasets: dict, config: RunConfig, d
     for split, dataset in datasets.items():
         if dataset is None:
             continue
-        metrics = evaluate_split(model, vocab, dataset, config.eval_batch_size, config.eval_iw_samples, config.progress)
+        metrics = evaluate_split(
+            model, vocab, dataset, config.eval_batch_size, config.eval_iw_samples, config.progress,
+            mi_points=config.eval_mi_points,
+        )
         print(format_table(f"{split} ({run_dir.path})", metrics))
-        results[split] = {name: _jsonable(value) for name, value in metrics.items()}
+        results[split] = jsonable(metrics)
     atomic_write_json(run_dir.path / "final_metrics.json", results)
-
-
-def _jsonable(value):
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    json.dumps(value)
-    return value

@@ -1,20 +1,25 @@
-"""``pyrovae sample RUN_DIR``: sentences decoded from prior samples, and reconstructions."""
+"""``pyrovae sample RUN_DIR``: sentences decoded from prior or posterior samples, and reconstructions."""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = """Greedy decoding from codes z ~ p(z), and reconstructions (greedy decoding from the
-posterior mean, or a posterior sample where the posterior has no closed-form mean) of given
-sentences. Sentences are tokenised on whitespace; words outside the vocabulary become <unk>."""
+HELP = """Decode codes z ~ p(z) (--from prior, the default) or z ~ q(z | x) of the --reconstruct
+sentences (--from posterior), with greedy, ancestral, top-k or nucleus decoding; and reconstruct
+the --reconstruct sentences (decoding of the posterior mean, or of the mean of 256 posterior draws
+where the posterior has no closed-form mean). Sentences are tokenised on whitespace; words outside
+the vocabulary become <unk>. A language model (no latent variable) samples unconditionally."""
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("sample", help="decode prior samples and reconstruct sentences", description=HELP)
+    from pyrovae.cli.decoding_options import add_decoding_options
+
+    parser = commands.add_parser("sample", help="decode prior or posterior samples, reconstruct sentences", description=HELP)
     parser.add_argument("run_dir", metavar="RUN_DIR")
-    parser.add_argument("--num", type=int, default=10, help="number of prior samples (default 10)")
-    parser.add_argument("--reconstruct", nargs="+", default=[], metavar="SENTENCE", help="sentences to reconstruct")
-    parser.add_argument("--max-length", type=int, default=40, help="maximum generated tokens")
+    parser.add_argument("--num", type=int, default=10, help="codes to decode: from the prior, or per sentence from the posterior (default 10)")
+    parser.add_argument("--from", dest="source", default="prior", metavar="{prior,posterior}", help="where the --num codes come from (default prior)")
+    parser.add_argument("--reconstruct", nargs="+", default=[], metavar="SENTENCE", help="sentences to reconstruct (and to encode with --from posterior)")
+    add_decoding_options(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", default="best", choices=["best", "latest"])
     parser.set_defaults(run=run)
@@ -22,43 +27,37 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import pyro
-    import torch
 
-    from pyrovae.data import collate
+    from pyrovae.cli.decoding_options import decoding_strategy
     from pyrovae.errors import ConfigError
+    from pyrovae.generation import SentenceGenerator, describe
     from pyrovae.train.run_directory import RunDirectory
 
     if args.num < 0:
         raise ConfigError(f"--num must be non-negative, got {args.num}")
-    if args.max_length < 1:
-        raise ConfigError(f"--max-length must be at least 1 token, got {args.max_length}")
+    if args.source not in ("prior", "posterior"):
+        raise ConfigError(f"--from must be prior or posterior, got {args.source!r}")
+    if args.source == "posterior" and not args.reconstruct:
+        raise ConfigError("--from posterior decodes codes of given sentences: pass them with --reconstruct SENTENCE ...")
+    choose = decoding_strategy(args)
     model, vocab, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
+    generator = SentenceGenerator(model, vocab, choose, args.max_length)
+    # as the model reads them (unknown words as <unk>); an empty sentence fails here, before any output
+    inputs = [vocab.decode(ids) for ids in generator.batch(args.reconstruct).targets] if args.reconstruct else []
     pyro.set_rng_seed(args.seed)
-    options = dict(bos_id=vocab.bos_id, eos_id=vocab.eos_id, max_length=args.max_length)
-    if args.num:
-        print(f"# {args.num} greedy decodings of z ~ p(z)")
-        if model.latent_dim:
-            z = model.prior().sample(torch.Size([args.num]))
-            sequences = model.decode(z, **options)
-        else:
-            sequences = model.decode(None, num_sequences=args.num, **options)
-        for ids in sequences:
-            print(vocab.decode(ids))
+    name = describe(choose)
+    if args.num and args.source == "prior":
+        print(f"# {args.num} {name} decodings of z ~ p(z)")
+        for sentence in generator.from_prior(args.num):
+            print(sentence)
+    if args.num and args.source == "posterior":
+        print(f"# {args.num} {name} decodings of z ~ q(z | x) per sentence")
+        for source, decoded in zip(inputs, generator.from_posterior(args.reconstruct, args.num)):
+            print(source)
+            for sentence in decoded:
+                print(f"    {sentence}")
     if args.reconstruct:
-        encoded = [vocab.encode(sentence.split()) for sentence in args.reconstruct]
-        if any(len(ids) == 0 for ids in encoded):
-            raise ConfigError("--reconstruct got an empty sentence")
-        batch = collate(encoded, vocab)
-        print("# reconstructions (input -> greedy decoding of the posterior mean)")
-        if model.latent_dim:
-            posterior = model.posterior_distribution(batch)
-            try:
-                z = posterior.mean
-            except NotImplementedError:
-                z = posterior.sample()
-            outputs = model.decode(z, **options)
-        else:
-            outputs = model.decode(None, num_sequences=len(encoded), **options)
-        for ids, output in zip(encoded, outputs):
-            print(f"{vocab.decode(ids)}  ->  {vocab.decode(output)}")
+        print(f"# reconstructions (input -> {name} decoding of the posterior mean)")
+        for source, output in zip(inputs, generator.reconstruct(args.reconstruct)):
+            print(f"{source}  ->  {output}")
     return 0

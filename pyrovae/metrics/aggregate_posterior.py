@@ -9,7 +9,12 @@ Johnson 2016, "ELBO surgery") is the mixture of the per-point posteriors
 the marginal of ``z`` under the encoder's joint :math:`q(x, z) = p_{\text{data}}(x) q(z \mid x)`
 with the empirical data distribution. :class:`AggregatePosterior` stores one distribution per
 batch (batch shape ``[B]``, event shape ``[D]``) and evaluates or samples this mixture; it serves
-mutual information (:mod:`pyrovae.metrics.mutual_information`) and marginal KL estimates.
+mutual information (:mod:`pyrovae.metrics.mutual_information`) and the latent-space diagnostics
+of :mod:`pyrovae.diagnostics` (marginal KL, total correlation, moments).
+
+Its one-dimensional marginals :math:`q(z_d) = \frac1N \sum_n q(z_d \mid x_n)` and its moments
+(law of total covariance, :meth:`AggregatePosterior.moments`) are exact whenever the components
+have closed-form marginals and moments (factorised posteriors, full-covariance Gaussians).
 
 Scoring a point drawn elsewhere needs ``log q(z | x_n)`` at arbitrary ``z``: posteriors that
 cannot do that (planar flows, whose inverse is not available) are rejected.
@@ -25,6 +30,7 @@ from pyro import poutine
 from pyro.poutine.util import site_is_subsample
 from pyro.distributions import Distribution
 from torch import nn
+from torch.distributions import Independent, MultivariateNormal, Normal
 
 from pyrovae.errors import DataError, UnsupportedModelError
 from pyrovae.latent.posterior import Posterior
@@ -82,6 +88,43 @@ def guide_posterior(guide: Callable, *args, site: str | None = None, **kwargs) -
             "data plate) and event shape [D]"
         )
     return fn.expand((1,)) if len(fn.batch_shape) == 0 else fn
+
+
+def univariate_marginals(distribution: Distribution) -> Distribution | None:
+    """The one-dimensional marginals of a distribution over :math:`\\mathbb{R}^D`, or None.
+
+    Returns a distribution with batch shape ``batch_shape + (D,)`` and event shape ``()`` whose
+    ``log_prob`` (and ``cdf``, where the family has one) act on each coordinate: the base of a
+    factorised distribution (an ``Independent`` over the last dimension of a univariate family),
+    or ``Normal(loc_d, sqrt(Sigma_dd))`` for a full-covariance Gaussian. None when the marginals
+    have no closed form (normalizing flows, mixtures).
+    """
+    if isinstance(distribution, Independent) and distribution.reinterpreted_batch_ndims == 1:
+        base = distribution.base_dist
+        return base if base.event_shape == () else None
+    if isinstance(distribution, MultivariateNormal):
+        return Normal(distribution.loc, distribution.covariance_matrix.diagonal(dim1=-2, dim2=-1).sqrt())
+    return None
+
+
+def distribution_moments(distribution: Distribution) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``[..., D]`` and covariance ``[..., D, D]`` (float64) of a distribution over R^D.
+
+    Raises:
+        UnsupportedModelError: the distribution has no closed-form covariance (only
+            full-covariance Gaussians and factorised distributions have one here).
+    """
+    try:
+        if isinstance(distribution, MultivariateNormal):
+            return distribution.loc.double(), distribution.covariance_matrix.double()
+        if univariate_marginals(distribution) is not None:
+            return distribution.mean.double(), torch.diag_embed(distribution.variance.double())
+    except NotImplementedError:
+        pass
+    raise UnsupportedModelError(
+        f"{type(distribution).__name__} has no closed-form mean and covariance; estimate them "
+        "from samples instead"
+    )
 
 
 def _owners(guide: Callable) -> list[nn.Module]:
@@ -155,22 +198,25 @@ class AggregatePosterior:
         return self.distributions[0].event_shape[0]
 
     @torch.no_grad()
-    def log_density(self, z: torch.Tensor) -> torch.Tensor:
+    def log_density(self, z: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         r"""``[M]``: :math:`\log q(z_m) = \operatorname{logsumexp}_n \log q(z_m | x_n) - \log N`.
 
         Args:
             z: ``[M, D]`` points.
+            dtype: of the result; by default that of the component log-densities.
 
         Returns:
-            Log densities in nats (per unit of ``z``-volume), float64 accumulation cast back to
-            the dtype of the component log-densities.
+            Log densities in nats (per unit of ``z``-volume), accumulated in float64 and cast
+            to ``dtype``.
         """
         if z.dim() != 2 or z.shape[-1] != self.latent_dim:
             raise ValueError(f"z must be [M, {self.latent_dim}], got {tuple(z.shape)}")
         parts = [self._log_density_rows(rows) for rows in z.split(SCORE_CHUNK)]
-        return torch.cat(parts) - math.log(self.num_points)
+        total, component_dtype = torch.cat([p for p, _ in parts]), parts[0][1]
+        return (total - math.log(self.num_points)).to(dtype or component_dtype)
 
-    def _log_density_rows(self, z: torch.Tensor) -> torch.Tensor:
+    def _log_density_rows(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.dtype]:
+        """Float64 :math:`\\operatorname{logsumexp}_n \\log q(z_m | x_n)` and the components' dtype."""
         total = None
         dtype = None
         for q in self.distributions:
@@ -179,7 +225,58 @@ class AggregatePosterior:
             dtype = log_q.dtype
             part = torch.logsumexp(log_q.double(), -1)
             total = part if total is None else torch.logaddexp(total, part)
-        return total.to(dtype)
+        return total, dtype
+
+    @torch.no_grad()
+    def marginal_log_density(self, z: torch.Tensor) -> torch.Tensor:
+        r"""``[M, D]``: :math:`\log q(z_{m,d}) = \operatorname{logsumexp}_n \log q(z_{m,d} \mid x_n)
+        - \log N`, each coordinate under the mixture of the components' one-dimensional marginals.
+
+        Float64 accumulation, as :meth:`log_density`.
+
+        Raises:
+            UnsupportedModelError: a component has no closed-form marginals
+                (see :func:`univariate_marginals`).
+        """
+        if z.dim() != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"z must be [M, {self.latent_dim}], got {tuple(z.shape)}")
+        marginals = [univariate_marginals(q) for q in self.distributions]
+        if any(m is None for m in marginals):
+            raise UnsupportedModelError(
+                f"the posterior {type(self.distributions[0]).__name__} has no closed-form "
+                "one-dimensional marginals (it does not factorise over dimensions and is not a "
+                "Gaussian), so the marginals q(z_d) of the aggregate posterior are not available"
+            )
+        parts = []
+        for rows in z.split(SCORE_CHUNK):
+            total = None
+            for marginal in marginals:
+                # [M, B, D] in the components' precision: a logsumexp over one stored batch is
+                # accurate there; the sum over the N / B batches is accumulated in float64.
+                part = torch.logsumexp(marginal.log_prob(rows.unsqueeze(-2)), -2).double()
+                total = part if total is None else torch.logaddexp(total, part)
+            parts.append(total)
+        return torch.cat(parts) - math.log(self.num_points)
+
+    @torch.no_grad()
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Exact mean ``[D]`` and covariance ``[D, D]`` (float64) of the mixture :math:`q(z)`.
+
+        By the law of total covariance, with :math:`\mu_n, \Sigma_n` the moments of
+        :math:`q(z \mid x_n)`,
+
+        .. math:: \mathbb{E}[z] = \bar\mu = \frac1N \sum_n \mu_n, \qquad
+            \operatorname{Cov}[z] = \frac1N \sum_n \Sigma_n
+                + \frac1N \sum_n (\mu_n - \bar\mu)(\mu_n - \bar\mu)^\top.
+
+        Raises:
+            UnsupportedModelError: the components have no closed-form covariance.
+        """
+        means, covariances = zip(*(distribution_moments(q) for q in self.distributions))
+        mu = torch.cat(means)
+        centred = mu - mu.mean(0)
+        within = torch.cat(covariances).mean(0)
+        return mu.mean(0), within + centred.T @ centred / mu.shape[0]
 
     @torch.no_grad()
     def sample(self, per_point: int = 1) -> torch.Tensor:

@@ -22,9 +22,10 @@ class RunConfig:
 
     Model hyperparameters are the keyword arguments of the model file's ``build`` function
     (``model``); the objective is a registered name plus its options (``objective``,
-    ``objective_options``). On the command line every field is set with ``--set key=value``,
-    model options with ``--set model.KEY=VALUE`` and objective options with
-    ``--set objective.KEY=VALUE``.
+    ``objective_options``); the posterior and prior likewise (``posterior``, ``posterior_options``,
+    ``prior``, ``prior_options``; see docs/latents.md). On the command line every field is set
+    with ``--set key=value``, model options with ``--set model.KEY=VALUE``, objective options with
+    ``--set objective.KEY=VALUE`` and posterior/prior options with ``--set posterior.KEY=VALUE``.
     """
 
     # data
@@ -42,9 +43,10 @@ class RunConfig:
     max_steps: int | None = None  #: stop after this many optimizer steps
     optimizer: OptimizerName = "adam"
     lr: float = 1e-3
-    #: step size of the gradient ascent of objective parameters (MDR's Lagrange multipliers), per
-    #: nat of constraint violation per sentence
-    objective_lr: float = 0.01
+    #: optimizer and step size of the gradient ascent of objective parameters (MDR's Lagrange
+    #: multipliers); see pyrovae.train.optim.build_dual_optimizer
+    objective_optimizer: OptimizerName = "adam"
+    objective_lr: float = 1e-3
     weight_decay: float = 0.0
     lr_schedule: Schedule = "constant"
     warmup_steps: int = 0
@@ -62,11 +64,23 @@ class RunConfig:
     log_every: int = 50  #: optimizer steps between training log records
     checkpoint_every: int = 200  #: optimizer steps between checkpoints (and at every epoch end)
     eval_iw_samples: int = 0  #: importance samples for the final evaluation (0: skip IW)
+    #: sentences of a random subset for the final evaluation's mutual information (None: all);
+    #: its cost is quadratic, and with IAF posteriors each pair needs a sequential inverse
+    eval_mi_points: int | None = None
+    #: optimizer steps between latent-space checks on held-out sentences (marginal KL, MMD, active
+    #: units; pyrovae.diagnostics.TrainingMonitor), logged as split "monitor"; None: off
+    monitor_every: int | None = None
     progress: bool = True  #: show a progress bar
     # model and objective
     model: dict[str, Any] = field(default_factory=dict)
     objective: str | None = None  #: a registered objective; None: the model file's, else "elbo"
     objective_options: dict[str, Any] = field(default_factory=dict)
+    #: a registered posterior (normal, planar, iaf) or a guide file (.py); None: the model file's
+    posterior: str | None = None
+    posterior_options: dict[str, Any] = field(default_factory=dict)
+    #: a registered prior (standard_normal, normal, mog, vamp) or a prior file (.py); None: the model file's
+    prior: str | None = None
+    prior_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -74,6 +88,8 @@ class RunConfig:
         for name in ("batch_size", "eval_batch_size", "accumulate", "log_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.monitor_every is not None and self.monitor_every < 1:
+            raise ConfigError(f"monitor_every must be at least 1 (or None for no monitor), got {self.monitor_every}")
         if self.lr <= 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if self.objective_lr <= 0:
@@ -92,7 +108,7 @@ class RunConfig:
             raise ConfigError(
                 f"unknown option(s) {', '.join(unknown)}: valid options are "
                 f"{', '.join(cls.field_names())} (model options go under model.*, objective options "
-                "under objective.*)"
+                "under objective.*, posterior and prior options under posterior.* and prior.*)"
             )
         return cls(**values)
 

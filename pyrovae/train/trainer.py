@@ -29,7 +29,7 @@ from pyrovae.data.batch import TokenBatch
 from pyrovae.data.batching import make_loader
 from pyrovae.data.dataset import SentenceDataset
 from pyrovae.data.vocabulary import Vocabulary
-from pyrovae.errors import ModelFileError, NonFiniteLossError
+from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
 from pyrovae.infer.objective import Objective
 from pyrovae.train.checkpoint import (
     CheckpointManager,
@@ -42,7 +42,7 @@ from pyrovae.train.distributed import DistributedContext
 from pyrovae.train.loss_module import VAELoss
 from pyrovae.train.optim import build_dual_optimizer, build_lr_schedule, build_optimizer
 from pyrovae.train.precision import Precision
-from pyrovae.train.run_log import RunLog
+from pyrovae.train.run_log import RunLog, read_log
 
 # Order of the running sums kept for logging: objective, distortion, rate (all nats summed over
 # sentences), sentences, tokens.
@@ -121,6 +121,7 @@ class Trainer:
         self.checkpoints = CheckpointManager(self.run_dir)
         self.log = RunLog(self.run_dir, enabled=self.context.is_main)
         self.state = TrainState()
+        self.monitor = self._build_monitor()
 
     # ------------------------------------------------------------------ data
     def _train_batches(self, epoch: int, skip: int = 0):
@@ -202,6 +203,8 @@ class Trainer:
         if self.context.rank:  # other ranks continue their own streams from a derived seed
             torch.manual_seed(self.config.seed + 1000 * self.context.rank + self.state.step)
         self.log.truncate_after(self.state.step)
+        if self.monitor is not None and self.context.is_main:
+            self.monitor.restore(read_log(self.run_dir))
 
     # --------------------------------------------------------------- loop
     def fit(self, resume: bool = False) -> TrainState:
@@ -254,6 +257,8 @@ class Trainer:
                         rate=f"{record['rate']:.2f}",
                         dist=f"{record['distortion']:.2f}",
                     )
+                if self.monitor is not None and self.monitor.due(state.step):
+                    self._monitor_latents()
                 if config.max_steps and state.step >= config.max_steps:
                     break
                 if state.step % config.checkpoint_every == 0 and not last:
@@ -372,6 +377,31 @@ class Trainer:
         }
         self.log.log(record)
         return record
+
+    def _build_monitor(self):
+        """The latent-space monitor of ``config.monitor_every`` (None when off)."""
+        if self.config.monitor_every is None:
+            return None
+        if self.valid_set is None:
+            raise ConfigError("monitor_every needs a validation set: its first sentences are the held-out monitor set")
+        from pyrovae.diagnostics.monitor import TrainingMonitor
+
+        return TrainingMonitor.from_sentences(
+            self.valid_set, self.vocab, self.config.monitor_every, batch_size=self.config.eval_batch_size, device=self.device
+        )
+
+    def _monitor_latents(self) -> None:
+        """Latent-space checks on held-out sentences (rank 0 only), logged as split "monitor".
+
+        They run without gradients, in evaluation mode and in the evaluation random stream, so the
+        training stream, and hence a resumed run, is the same with or without the monitor."""
+        if not self.context.is_main:
+            return
+        started = time.perf_counter()
+        with self.evaluation_rng(), pyro.validation_enabled(False):
+            record = self.monitor.measure(self.vae, step=self.state.step)
+        self.log.log({"split": "monitor", "step": self.state.step, "epoch": self.state.epoch + 1, **record})
+        self._window_started += time.perf_counter() - started  # not training throughput
 
     @contextlib.contextmanager
     def evaluation_rng(self):

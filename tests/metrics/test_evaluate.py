@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from pyrovae.data.batch import TokenBatch
+from pyrovae.errors import ConfigError
 from pyrovae.distributions.token_sequence import TokenSequence
 from pyrovae.latent import DiagonalNormal, StandardNormal
 from pyrovae.metrics import evaluate
@@ -129,3 +130,20 @@ def test_language_model_has_zero_rate_units_and_information():
     iw = report["iw_log_likelihood"].value
     assert iw == pytest.approx(float(exact.double().mean()), abs=1e-5)
     assert report["elbo"].value == pytest.approx(report["iw_log_likelihood"].value, abs=1e-5)
+
+
+def test_mutual_information_on_a_random_subset_of_sentences():
+    """With posteriors far narrower than the distance between their means, every code is
+    identified by its sentence: I = log N on all N sentences and log k on a subset of k."""
+    vae = tiny_vae()
+    with torch.no_grad():
+        vae.posterior.to_params.bias[3:] = -30.0  # log-variance: sigma ~ 3e-7
+    full = evaluate(vae, iter(BATCHES), iw_samples=0)["mutual_information"]
+    assert full.value == pytest.approx(math.log(len(SENTENCES)), abs=1e-4) and full.note is None
+    subset = evaluate(vae, iter(BATCHES), iw_samples=0, mi_points=3)["mutual_information"]
+    assert subset.value == pytest.approx(math.log(3), abs=1e-4)
+    assert "random subset of 3 of 7 sentences" in subset.note
+    everything = evaluate(vae, iter(BATCHES), iw_samples=0, mi_points=50)["mutual_information"]
+    assert everything.value == pytest.approx(full.value, abs=1e-4) and everything.note is None
+    with pytest.raises(ConfigError, match="mi_points"):
+        evaluate(vae, iter(BATCHES), iw_samples=0, mi_points=1)
