@@ -10,6 +10,11 @@ COMMANDS = {
     "fit": "pyrovae.cli.fit",
     "evaluate": "pyrovae.cli.evaluate",
     "sample": "pyrovae.cli.sample",
+    "interpolate": "pyrovae.cli.interpolate",
+    "diagnose": "pyrovae.cli.diagnose",
+    "compare": "pyrovae.cli.compare",
+    "latents": "pyrovae.cli.latents",
+    "analyse": "pyrovae.cli.analyse",
 }
 
 
