@@ -28,7 +28,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_lstm_vae import interleaved, load_model_file, make_batches  # noqa: E402
+from bench_lstm_vae import interleaved, load_model_file, make_batches, training_block  # noqa: E402
 
 from pyrovae.infer import ELBO  # noqa: E402
 from pyrovae.latent import posterior_factory, prior_factory  # noqa: E402
@@ -87,15 +87,7 @@ def time_training_steps(args, model_file, vocab, sizes, batches, device) -> dict
         loss_module = VAELoss(build(model_file, vocab, sizes, setting), ELBO(**setting[4]))
         optimizer = torch.optim.Adam(loss_module.parameters(), lr=1e-3)
 
-        def step_block(loss_module=loss_module, optimizer=optimizer):
-            with pyro.validation_enabled(False):
-                for batch in batches[: args.steps]:
-                    loss = loss_module(batch)
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(loss_module.parameters(), 5.0)
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-
+        step_block = training_block(loss_module, optimizer, batches[: args.steps])
         step_block()  # warm-up
         runners[label] = step_block
     times = interleaved(runners, args.repeats, device)

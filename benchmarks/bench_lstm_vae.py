@@ -222,6 +222,19 @@ def train_step_pyrovae(loss_module, optimizer, batch):
     optimizer.zero_grad(set_to_none=True)
 
 
+def training_block(loss_module, optimizer, batches):
+    """A function running one pyrovae training step per batch (validation off), advancing the
+    objective's schedules and multipliers as the trainer does."""
+
+    def block():
+        with pyro.validation_enabled(False):
+            for batch in batches:
+                train_step_pyrovae(loss_module, optimizer, batch)
+                loss_module.objective.advance()
+
+    return block
+
+
 def train_step_plain(plain, optimizer, batch):
     loss, _, _ = plain(batch.tokens, batch.lengths)
     loss.backward()

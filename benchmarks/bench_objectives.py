@@ -24,7 +24,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_lstm_vae import interleaved, load_model_file, make_batches  # noqa: E402
+from bench_lstm_vae import interleaved, load_model_file, make_batches, training_block  # noqa: E402
 
 from pyrovae.infer import OBJECTIVES  # noqa: E402
 from pyrovae.train.loss_module import VAELoss  # noqa: E402
@@ -77,16 +77,7 @@ def main(argv=None) -> int:
             loss_module(batches[0])  # sizes lazily shaped multipliers before the optimizer sees them
         optimizer = torch.optim.Adam(loss_module.parameters(), lr=1e-3)
 
-        def step_block(loss_module=loss_module, optimizer=optimizer):
-            with pyro.validation_enabled(False):
-                for batch in batches[: args.steps]:
-                    loss = loss_module(batch)
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(loss_module.parameters(), 5.0)
-                    optimizer.step()
-                    optimizer.zero_grad(set_to_none=True)
-                    loss_module.objective.advance()
-
+        step_block = training_block(loss_module, optimizer, batches[: args.steps])
         step_block()  # warm-up
         runners[label] = step_block
     times = interleaved(runners, args.repeats, device)

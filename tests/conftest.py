@@ -32,6 +32,15 @@ def _pyro_state():
 
 
 @pytest.fixture
+def float64():
+    """Float64 as the default dtype for the test (Pyro's IAF inverse starts from zeros of it)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture
 def ptb_dir() -> Path:
     if not (PTB / "train.txt").exists():
         pytest.skip("Penn Treebank text not found beside the repository (../shared/data/ptb)")

@@ -112,6 +112,16 @@ class RunConfig:
             )
         return cls(**values)
 
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> "RunConfig":
+        """A configuration as a run directory saved it, possibly by an earlier pyrovae: fields it
+        lacks take their defaults, and ``objective_lr: null`` (which meant "the same as ``lr``")
+        becomes ``lr``."""
+        values = dict(values)
+        if "objective_lr" in values and values["objective_lr"] is None:
+            values["objective_lr"] = values.get("lr", cls.lr)
+        return cls.from_dict(values)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -78,7 +78,7 @@ class RunDirectory:
     def load_config(self) -> RunConfig:
         self.require()
         try:
-            return RunConfig.from_dict(json.loads(self.config_path.read_text()))
+            return RunConfig.from_saved(json.loads(self.config_path.read_text()))
         except json.JSONDecodeError as error:
             raise CheckpointError(f"{self.config_path} is not valid JSON ({error}); the run directory is damaged") from None
 

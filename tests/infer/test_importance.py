@@ -16,12 +16,6 @@ from pyrovae.infer.importance import importance_log_likelihood
 from pyrovae.nn import RecurrentDecoder
 
 
-@pytest.fixture
-def float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 class LinearGaussian:

@@ -29,13 +29,6 @@ FLOWS = {
 INVERTIBLE = [name for name in FLOWS if name.startswith("iaf")]
 
 
-@pytest.fixture
-def float64():
-    """Float64 by default (Pyro's IAF inverse starts from zeros of the default dtype)."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 def _flow(name: str, steps: int = 2, seed: int = 0):
