@@ -222,6 +222,27 @@ def train_step_pyrovae(loss_module, optimizer, batch):
     optimizer.zero_grad(set_to_none=True)
 
 
+def comparison_arguments(description: str, default_json: Path, unit: str) -> argparse.ArgumentParser:
+    """The options shared by the benchmarks that compare settings in timed blocks of steps."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=None, help="a text file (default: the bundled corpus)")
+    p.add_argument("--small", action="store_true", help="tiny model (smoke test)")
+    p.add_argument("--steps", type=int, default=10, help="training steps per block")
+    p.add_argument("--repeats", type=int, default=5, help=f"blocks per {unit}")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--json", type=Path, default=default_json)
+    return p
+
+
+def comparison_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """The fixed data settings of those benchmarks (and a small batch with ``--small``)."""
+    args.max_vocab, args.max_length, args.seed = 20000, 60, 0
+    args.warmup, args.iw_batches = 2, 0
+    if args.small:
+        args.batch_size = 8
+    return args
+
+
 def training_block(loss_module, optimizer, batches):
     """A function running one pyrovae training step per batch (validation off), advancing the
     objective's schedules and multipliers as the trainer does."""

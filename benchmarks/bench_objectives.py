@@ -24,7 +24,9 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_lstm_vae import interleaved, load_model_file, make_batches, training_block  # noqa: E402
+from bench_lstm_vae import (  # noqa: E402
+    comparison_arguments, comparison_defaults, interleaved, load_model_file, make_batches, training_block,
+)
 
 from pyrovae.infer import OBJECTIVES  # noqa: E402
 from pyrovae.train.loss_module import VAELoss  # noqa: E402
@@ -46,19 +48,8 @@ OBJECTIVE_SETTINGS = {
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=None, help="a text file (default: the bundled corpus)")
-    p.add_argument("--small", action="store_true", help="tiny model (smoke test)")
-    p.add_argument("--steps", type=int, default=10, help="training steps per block")
-    p.add_argument("--repeats", type=int, default=5, help="blocks per objective")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--json", type=Path, default=HERE / "results" / "objectives-cpu.json")
-    args = p.parse_args(argv)
-    args.max_vocab, args.max_length, args.seed = 20000, 60, 0
-    args.warmup, args.iw_batches = 2, 0
-    if args.small:
-        args.batch_size = 8
-    return args
+    p = comparison_arguments(__doc__, HERE / "results" / "objectives-cpu.json", "objective")
+    return comparison_defaults(p.parse_args(argv))
 
 
 def main(argv=None) -> int:

@@ -52,7 +52,7 @@ def bleu(hypotheses: Sequence[str], references: Sequence[str], max_order: int = 
 
     check_pairs(hypotheses, references)
     _check_order(max_order)
-    metric = BLEU(tokenize="none", max_ngram_order=max_order)
+    metric = BLEU(tokenize="none", max_ngram_order=max_order, force=True)  # our text is tokenised on purpose
     return float(metric.corpus_score(list(hypotheses), [list(references)]).score)
 
 
