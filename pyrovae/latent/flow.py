@@ -33,6 +33,7 @@ from pyro.distributions.conditional import ConditionalTransformModule
 from pyro.distributions.transforms import Transform
 from torch import nn
 
+from pyrovae.errors import ConfigError
 from pyrovae.latent.normal import DiagonalNormal
 from pyrovae.latent.posterior import Posterior
 
@@ -69,4 +70,7 @@ class FlowPosterior(Posterior):
 
     def reset_to_identity(self) -> None:
         """Set every step to the identity map, so that ``q(z | x)`` equals the base posterior."""
-        raise NotImplementedError(f"{type(self).__name__} has no identity initialisation")
+        raise ConfigError(
+            f"{type(self).__name__} does not define an identity initialisation: implement "
+            "reset_to_identity() in the subclass, or train it from its random initialisation"
+        )
