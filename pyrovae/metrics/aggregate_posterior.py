@@ -35,6 +35,12 @@ from torch.distributions import Independent, MultivariateNormal, Normal
 from pyrovae.errors import DataError, UnsupportedModelError
 from pyrovae.latent.posterior import Posterior
 
+NOT_FINITE_AT_FOREIGN_POINTS = (
+    "log q(z | x_n) at codes drawn for other sentences is not finite: the posterior's inverse "
+    "overflowed (e.g. a stable IAF whose gates are near 0), so the aggregate posterior cannot be "
+    "scored; use the affine IAF or a Gaussian posterior"
+)
+
 #: Rows of ``z`` scored at once against one stored batch in :meth:`AggregatePosterior.log_density`.
 SCORE_CHUNK = 4096
 
@@ -221,7 +227,12 @@ class AggregatePosterior:
         dtype = None
         for q in self.distributions:
             points = z.unsqueeze(-2).expand(z.shape[0], q.batch_shape[0], z.shape[-1])
-            log_q = q.log_prob(points)  # [M, B]: z_m scored under every component of the batch
+            try:
+                log_q = q.log_prob(points)  # [M, B]: z_m scored under every component of the batch
+            except ValueError as error:  # argument validation: an inverse overflowed to inf/nan
+                raise UnsupportedModelError(NOT_FINITE_AT_FOREIGN_POINTS) from error
+            if not torch.isfinite(log_q).all():
+                raise UnsupportedModelError(NOT_FINITE_AT_FOREIGN_POINTS)
             dtype = log_q.dtype
             part = torch.logsumexp(log_q.double(), -1)
             total = part if total is None else torch.logaddexp(total, part)

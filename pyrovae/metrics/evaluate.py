@@ -214,7 +214,10 @@ def evaluate(
         if has_latent is None:
             raise DataError("evaluate got no batches: the evaluation set is empty")
         if has_latent and not mi_problem and mi_points is not None:
-            mi_subset = _subset_mutual_information(guide, posteriors, mi_points, device)
+            try:
+                mi_subset = _subset_mutual_information(guide, posteriors, mi_points, device)
+            except UnsupportedModelError as error:
+                mi_problem = str(error)
 
     terms_all, tokens = torch.cat(terms), torch.cat(lengths)
     if not has_latent:
@@ -225,7 +228,10 @@ def evaluate(
         if mi_problem:
             mi = Estimate(math.nan, None, "nats", mi_problem)
         elif mi_points is None:
-            mi = mutual_information(AggregatePosterior(posteriors))
+            try:
+                mi = mutual_information(AggregatePosterior(posteriors))
+            except UnsupportedModelError as error:
+                mi = Estimate(math.nan, None, "nats", str(error))
         else:
             mi = mi_subset
     results = {

@@ -147,3 +147,17 @@ def test_mutual_information_on_a_random_subset_of_sentences():
     assert everything.value == pytest.approx(full.value, abs=1e-4) and everything.note is None
     with pytest.raises(ConfigError, match="mi_points"):
         evaluate(vae, iter(BATCHES), iw_samples=0, mi_points=1)
+
+
+def test_a_posterior_whose_density_overflows_gets_no_information_estimate_but_a_report():
+    """Scoring the aggregate posterior must not end the evaluation with a traceback when a
+    posterior's log-density is not finite (an overflowed flow inverse, or here a scale whose
+    square underflows): MI is NaN with a note that says why, the rest is reported."""
+    vae = tiny_vae()
+    with torch.no_grad():
+        vae.posterior.to_params.bias[3:] = -150.0  # sigma = e^-75: sigma^2 underflows in float32
+    for mi_points in (None, 5):
+        report = evaluate(vae, iter(BATCHES), iw_samples=0, mi_points=mi_points)
+        assert math.isnan(report["mutual_information"].value)
+        assert "not finite" in report["mutual_information"].note
+        assert math.isfinite(report["distortion"].value)
