@@ -20,12 +20,12 @@ import torch
 
 from pyrovae.analysis.samples import LatentSamples, RunLatents
 from pyrovae.errors import DataError, UnsupportedModelError
-from pyrovae.infer.rate_distortion import _factors
+from pyrovae.infer.rate_distortion import univariate_factor
 
 
 def _prior_log_densities(prior, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``log p(z) [N]`` and, when the prior factorises over dimensions, ``[N, D]``."""
-    factor = _factors(prior)
+    factor = univariate_factor(prior)
     per_dim = None if factor is None else factor.log_prob(z)
     return prior.log_prob(z), per_dim
 

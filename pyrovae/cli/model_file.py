@@ -20,16 +20,14 @@ Anything else in the file is the author's business.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable
 
 from pyrovae.errors import ConfigError, ModelFileError
+from pyrovae.user_file import import_user_file
 
 CONTRACT = (
     "a model file must define build(vocab, **options) returning a module with model(batch) and "
@@ -99,7 +97,7 @@ def load_model_file(path: str | Path) -> ModelFile:
         raise ModelFileError(f"model file {path} does not exist: pass the path of a .py file ({CONTRACT})")
     if path.suffix != ".py":
         raise ModelFileError(f"model file {path} is not a .py file: {CONTRACT}")
-    module = _import(path)
+    module = import_user_file(path)
     build = getattr(module, "build", None)
     if not callable(build):
         found = sorted(n for n in vars(module) if not n.startswith("_"))
@@ -110,23 +108,3 @@ def load_model_file(path: str | Path) -> ModelFile:
     if not isinstance(defaults, dict):
         raise ModelFileError(f"`config` in {path} must be a dict of run options, got {type(defaults).__name__}")
     return ModelFile(path.resolve(), build, getattr(module, "objective", None), dict(defaults))
-
-
-def _import(path: Path) -> ModuleType:
-    name = f"pyrovae_model_file_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except SyntaxError as error:
-        del sys.modules[name]
-        raise ModelFileError(
-            f"{path} has a syntax error at line {error.lineno}: {error.msg}\n    {(error.text or '').rstrip()}"
-        ) from None
-    except Exception as error:
-        del sys.modules[name]
-        raise ModelFileError(
-            f"importing {path} raised {type(error).__name__}: {error}; fix the file and try again"
-        ) from error
-    return module

@@ -56,7 +56,7 @@ from pyrovae.diagnostics.decoding import decoder_distribution, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.metrics.evaluate import _device, _eval_mode, _model_and_guide, _modules
+from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
 
 #: Most logits (sentences x positions x vocabulary) held per decoder pass.
 CHUNK_ELEMENTS = 2**23
@@ -172,14 +172,14 @@ def decoder_use(
         raise ConfigError(f"num_bins must be at least 1, got {num_bins}")
     if num_samples < 2:
         raise ConfigError(f"num_samples must be at least 2 (the within-posterior baseline needs a pair), got {num_samples}")
-    model, guide = _model_and_guide(vae)
-    modules = _modules(vae, model, guide)
-    device = _device(modules)
+    model, guide = model_and_guide(vae)
+    modules = owning_modules(vae, model, guide)
+    device = parameter_device(modules)
     per_sentence, lengths = [], []
     bin_sums = torch.zeros(3, num_bins, dtype=torch.float64)
     bin_counts = torch.zeros(num_bins, dtype=torch.float64)
     site, vocab_size = None, None
-    with _eval_mode(modules):
+    with evaluation_mode(modules):
         for batch in tqdm(batches, desc="decoder use", unit="batch", disable=not progress):
             batch = batch.to(device) if device is not None else batch
             if site is None:

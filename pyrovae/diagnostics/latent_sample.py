@@ -34,7 +34,7 @@ from pyrovae.metrics.aggregate_posterior import (
     guide_args,
     guide_posterior,
 )
-from pyrovae.metrics.evaluate import _device, _eval_mode, _modules
+from pyrovae.metrics.model_access import evaluation_mode, owning_modules, parameter_device
 
 
 def model_prior(vae: Any) -> Distribution:
@@ -110,8 +110,8 @@ class LatentSample:
             UnsupportedModelError: no ``prior()``, or a guide without exactly one vector latent.
         """
         prior = model_prior(vae)
-        modules = _modules(vae)
-        device = _device(modules)
+        modules = owning_modules(vae)
+        device = parameter_device(modules)
         distributions, codes, rates = [], [], []
         analytic = True
         try:
@@ -119,7 +119,7 @@ class LatentSample:
             problem = None
         except UnsupportedModelError as error:
             problem = str(error)
-        with _eval_mode(modules):
+        with evaluation_mode(modules):
             for batch in tqdm(batches, desc="posteriors", unit="batch", disable=not progress):
                 args = tuple(a.to(device) if device is not None else a for a in guide_args(batch))
                 q = guide_posterior(vae.guide, *args)

@@ -42,7 +42,7 @@ from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.active_units import posterior_mean
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.metrics.evaluate import _device, _eval_mode, _model_and_guide, _modules
+from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
 
 HEADER = ("category", "grammatical", "ungrammatical")
 UNIT = "fraction of pairs"
@@ -136,15 +136,15 @@ def minimal_pairs(
         raise ConfigError(f"num_samples and batch_size must be at least 1, got {num_samples} and {batch_size}")
     if not pairs:
         raise DataError("no minimal pairs to score")
-    model, guide = _model_and_guide(vae)
-    modules = _modules(vae, model, guide)
-    device = _device(modules)
+    model, guide = model_and_guide(vae)
+    modules = owning_modules(vae, model, guide)
+    device = parameter_device(modules)
     good_ids = [vocab.encode(p.grammatical) for p in pairs]
     bad_ids = [vocab.encode(p.ungrammatical) for p in pairs]
     unknown = sum(vocab.unk_id in g or vocab.unk_id in b for g, b in zip(good_ids, bad_ids))
     chunks = [slice(start, start + batch_size) for start in range(0, len(pairs), batch_size)]
     p1, p2, good_means, bad_means = [], [], [], []
-    with _eval_mode(modules):
+    with evaluation_mode(modules):
         site = latent_site_name(guide, _batch(good_ids[:1], vocab, device))
         for rows in chunks:
             good, bad = _batch(good_ids[rows], vocab, device), _batch(bad_ids[rows], vocab, device)

@@ -123,7 +123,7 @@ def _plate_count(site: dict) -> int:
     return count
 
 
-def _factors(fn) -> object | None:
+def univariate_factor(fn) -> object | None:
     """The univariate base of a distribution factorising over its last dimension, else None."""
     while isinstance(fn, Independent) and fn.reinterpreted_batch_ndims == 1:
         base = fn.base_dist
@@ -135,7 +135,7 @@ def _factors(fn) -> object | None:
 
 def _site_rate(name: str, guide_site: dict, model_site: dict, analytic_kl: bool) -> SiteRate:
     q, p = guide_site["fn"], model_site["fn"]
-    q_factor, p_factor = _factors(q), _factors(p)
+    q_factor, p_factor = univariate_factor(q), univariate_factor(p)
     per_dim = None
     kl = None
     if analytic_kl:

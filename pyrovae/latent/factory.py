@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection
 
 from pyrovae.errors import ConfigError, ModelFileError
+from pyrovae.user_file import import_user_file
 from pyrovae.latent.registry import POSTERIORS, PRIORS, PosteriorFactory, PriorFactory
 from pyrovae.registry import Registry
 
@@ -63,13 +64,11 @@ def _file_options(function: Callable[..., Any], fixed: int) -> tuple[dict[str, i
 
 
 def _load_file(kind: str, path: Path) -> Callable[..., Any]:
-    from pyrovae.cli.model_file import _import  # the model-file loader: one clear error per problem
-
     dims = ", ".join(KINDS[kind][1])
     contract = f"a {kind} file defines {kind}({dims}, **options) returning a {kind.capitalize()} (see docs/latents.md)"
     if not path.is_file():
         raise ConfigError(f"{kind} file {path} does not exist: pass a registered {kind} name or the path of a .py file")
-    function = getattr(_import(path), kind, None)
+    function = getattr(import_user_file(path), kind, None)
     if not callable(function):
         raise ModelFileError(f"{path} defines no {kind}() function: {contract}")
     return function

@@ -24,12 +24,10 @@ the delta method for the ratio ``nll_per_token``,
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import torch
 from pyro.infer.enum import get_importance_trace
-from torch import nn
 from tqdm.auto import tqdm
 
 from pyrovae.data.batch import TokenBatch
@@ -46,50 +44,10 @@ from pyrovae.metrics.aggregate_posterior import (
     latent_sites,
 )
 from pyrovae.metrics.estimate import Estimate
+from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
 from pyrovae.metrics.mutual_information import mutual_information
 
 NO_LATENT_NOTE = "the model has no latent variable: no unit is active and I(x; z) = 0"
-
-
-def _model_and_guide(vae_or_pair: Any) -> tuple[Callable, Callable]:
-    if isinstance(vae_or_pair, tuple) and len(vae_or_pair) == 2:
-        return vae_or_pair
-    model, guide = getattr(vae_or_pair, "model", None), getattr(vae_or_pair, "guide", None)
-    if not (callable(model) and callable(guide)):
-        raise UnsupportedModelError(
-            f"evaluate needs an object with .model and .guide methods or a (model, guide) pair, "
-            f"got {type(vae_or_pair).__name__}"
-        )
-    return model, guide
-
-
-def _modules(*objects: Any) -> list[nn.Module]:
-    found: list[nn.Module] = []
-    for obj in objects:
-        owner = getattr(obj, "__self__", obj)
-        if isinstance(owner, nn.Module) and all(owner is not m for m in found):
-            found.append(owner)
-    return found
-
-
-def _device(modules: list[nn.Module]) -> torch.device | None:
-    for module in modules:
-        for parameter in module.parameters():
-            return parameter.device
-    return None
-
-
-@contextmanager
-def _eval_mode(modules: list[nn.Module]) -> Iterator[None]:
-    """Put ``modules`` in evaluation mode, then restore every submodule's previous mode."""
-    previous = [(m, m.training) for top in modules for m in top.modules()]
-    try:
-        for top in modules:
-            top.eval()
-        yield
-    finally:
-        for module, training in previous:
-            module.training = training
 
 
 def _per_token(nll: torch.Tensor, tokens: torch.Tensor) -> tuple[Estimate, Estimate]:
@@ -183,13 +141,13 @@ def evaluate(
     """
     if mi_points is not None and mi_points < 2:
         raise ConfigError(f"mi_points must be at least 2 sentences, got {mi_points}")
-    model, guide = _model_and_guide(vae_or_pair)
+    model, guide = model_and_guide(vae_or_pair)
     objective = objective if objective is not None else ELBO(analytic_kl=True)
     terms, iw, lengths, means, posteriors = [], [], [], [], []
     has_latent, au_problem, mi_problem = None, None, None
-    modules = _modules(vae_or_pair, model, guide)
-    device = _device(modules)
-    with _eval_mode(modules):
+    modules = owning_modules(vae_or_pair, model, guide)
+    device = parameter_device(modules)
+    with evaluation_mode(modules):
         for batch in tqdm(batches, desc="evaluate", unit="batch", disable=not progress):
             batch = batch.to(device) if device is not None else batch
             if has_latent is None:
