@@ -9,5 +9,5 @@ sampling), :mod:`pyrovae.metrics` (estimators with standard errors and units),
 from pyrovae.lm import LanguageModel
 from pyrovae.vae import TextVAE
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # No __all__ here: pdoc would then document only the names listed, not the subpackages.

@@ -7,8 +7,8 @@ import torch
 from pyro.nn import PyroModule
 from torch import nn
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.distributions.token_sequence import TokenSequence
+from pyrovae.nn.decoder import Decoder
+from pyrovae.text.batch import TokenBatch
 from pyrovae.vae import DATA_PLATE, OBSERVED_SITE
 
 
@@ -22,18 +22,13 @@ class LanguageModel(PyroModule):
 
     latent_dim = 0
 
-    def __init__(self, decoder: nn.Module) -> None:
+    def __init__(self, decoder: Decoder) -> None:
         super().__init__()
         self.decoder = decoder
 
     def model(self, batch: TokenBatch) -> None:
         with pyro.plate(DATA_PLATE, batch.size):
-            logits = self.decoder(batch.decoder_inputs)
-            pyro.sample(
-                OBSERVED_SITE,
-                TokenSequence(logits, batch.lengths, pad_id=batch.pad_id),
-                obs=batch.targets,
-            )
+            pyro.sample(OBSERVED_SITE, self.decoder.likelihood(batch), obs=batch.targets)
 
     def guide(self, batch: TokenBatch) -> None:
         """No latent variables: nothing to infer."""

@@ -22,9 +22,19 @@ class Registry(Generic[T]):
         self._factories: dict[str, Callable[..., T]] = {}
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator registering a factory under ``name``.
+
+        A user file (model, guide or prior file) may be imported several times in one process (the
+        original, then the run directory's copy): the same definition registered again replaces the
+        earlier one. Any other second registration of a name is an error.
+        """
+
         def decorator(factory: Callable[..., T]) -> Callable[..., T]:
-            if name in self._factories:
-                raise ValueError(f"{self.kind} {name!r} is already registered")
+            existing = self._factories.get(name)
+            if existing is not None and not _redefinition(existing, factory):
+                raise ConfigError(
+                    f"{self.kind} {name!r} is already registered (by {_origin(existing)}); choose another name"
+                )
             self._factories[name] = factory
             return factory
 
@@ -88,3 +98,23 @@ class Registry(Generic[T]):
             opts = ", ".join(f"{k}={p.default!r}" for k, p in self.options(name).items())
             lines.append(f"  {name}: {opts}" if opts else f"  {name}")
         return "\n".join(lines)
+
+
+def _origin(factory: Callable[..., Any]) -> str:
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
+
+
+def _redefinition(existing: Callable[..., Any], new: Callable[..., Any]) -> bool:
+    """Whether ``new`` is ``existing`` defined again by a re-imported user file (same qualified name)."""
+    from pyrovae.user_file import USER_MODULE_PREFIX
+
+    modules = (getattr(existing, "__module__", ""), getattr(new, "__module__", ""))
+    same_name = getattr(existing, "__qualname__", None) == getattr(new, "__qualname__", None)
+    return existing is new or (same_name and all(m.startswith(USER_MODULE_PREFIX) for m in modules))
+
+
+def positive_int(value: Any, what: str) -> int:
+    """``value`` if it is a positive integer (a count option such as ``steps``), else a ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+    return value

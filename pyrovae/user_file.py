@@ -9,6 +9,9 @@ from types import ModuleType
 
 from pyrovae.errors import ModelFileError
 
+#: Module names of imported user files start with this (``pyrovae_model_file_<hash of the path>``).
+USER_MODULE_PREFIX = "pyrovae_model_file_"
+
 
 def import_user_file(path: Path) -> ModuleType:
     """Import the Python file at ``path`` (a model, guide or prior file) under a name of its own.
@@ -16,7 +19,7 @@ def import_user_file(path: Path) -> ModuleType:
     Raises:
         ModelFileError: with the line of a syntax error, or the exception the file raised.
     """
-    name = f"pyrovae_model_file_{abs(hash(str(path.resolve())))}"
+    name = f"{USER_MODULE_PREFIX}{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pyrovae.cli.model_file import load_model_file
-from pyrovae.data import Vocabulary, collate
+from pyrovae.model_file import load_model_file
+from pyrovae.text import Vocabulary
 from pyrovae.infer import ELBO
 from pyrovae.train.loss_module import VAELoss
 
@@ -22,9 +22,9 @@ def test_model_file_builds_and_trains_one_step(path):
     vocab = Vocabulary.build(["the cat sat on the mat .", "a dog ran ."])
     options = {k: v for k, v in TINY.items() if k in model_file.build_options()}
     model = model_file.build_model(vocab, options)
-    batch = collate([vocab.encode("the cat sat ."), vocab.encode("a dog ran on the mat .")], vocab)
+    batch = vocab.batch(["the cat sat .", "a dog ran on the mat ."])
     loss_module = VAELoss(model, model_file.make_objective() or ELBO())
-    loss = loss_module(batch)
+    loss, _ = loss_module(batch)
     loss.backward()
     assert torch.isfinite(loss)
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())

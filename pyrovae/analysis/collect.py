@@ -44,7 +44,7 @@ def sample_latents(vae: Any, batches: Iterable, per_point: int = 1, progress: bo
 
     Args:
         vae: a :class:`~pyrovae.vae.TextVAE` (anything with ``guide`` and ``prior()``).
-        batches: the sentences (e.g. :func:`pyrovae.data.make_loader` with ``shuffle=False``).
+        batches: the sentences (e.g. :class:`pyrovae.data.FixedBatches`).
         per_point: codes drawn per sentence; each sentence's draws are consecutive rows. Random
             state: torch's global generator (seed it with ``pyro.set_rng_seed``).
 
@@ -93,8 +93,7 @@ def collect_run_latents(
 
     Args:
         run_dir: a run directory written by ``pyrovae fit``.
-        sentences: the sentences to encode (whitespace-tokenised; unknown words become ``<unk>``,
-            empty ones are left out).
+        sentences: the sentences to encode (with the run's codec; empty ones are left out).
         per_point: codes per sentence.
         prior_samples: draws from the run's prior (default: as many as codes; 0: none).
         batch_size: sentences per batch (default: the run's ``eval_batch_size``).
@@ -106,14 +105,14 @@ def collect_run_latents(
         CheckpointError: not a run directory. DataError: no usable sentence.
         UnsupportedModelError: the model has no ``prior()`` or not exactly one latent site.
     """
-    from pyrovae.data import SentenceDataset, make_loader
+    from pyrovae.data import FixedBatches, SentenceDataset
     from pyrovae.diagnostics.latent_sample import model_prior
     from pyrovae.train.run_directory import RunDirectory
 
     run = RunDirectory(run_dir)
-    model, vocab, config = run.load_model(checkpoint, device=device)
-    dataset = SentenceDataset(list(sentences), vocab)
-    loader = make_loader(dataset, vocab, batch_size or config.eval_batch_size, shuffle=False)
+    model, codec, config = run.load_model(checkpoint, device=device)
+    dataset = SentenceDataset(list(sentences), codec)
+    loader = FixedBatches(dataset, batch_size or config.eval_batch_size)
     pyro.set_rng_seed(seed)
     aggregate = sample_latents(model, loader, per_point, progress)
     if aggregate.sentence is not None:

@@ -77,7 +77,7 @@ class EvaluationSet:
     run_dir: Any  # pyrovae.train.run_directory.RunDirectory
     config: Any  # pyrovae.train.config.RunConfig
     model: Any
-    vocab: Any
+    codec: Any  # pyrovae.text.TextCodec
     dataset: Any  # pyrovae.data.SentenceDataset
     label: str  #: the split name, or "data" for an unnamed --data file
     path: str
@@ -85,9 +85,9 @@ class EvaluationSet:
 
     def batches(self):
         """One pass over the set: length-bucketed batches, in the same order every time."""
-        from pyrovae.data.batching import make_loader
+        from pyrovae.data.batching import FixedBatches
 
-        return make_loader(self.dataset, self.vocab, self.batch_size, shuffle=False)
+        return FixedBatches(self.dataset, self.batch_size)
 
 
 def load_evaluation_set(args: argparse.Namespace) -> EvaluationSet:
@@ -107,11 +107,11 @@ def load_evaluation_set(args: argparse.Namespace) -> EvaluationSet:
     config = run_dir.load_config()
     label, path, sentences = evaluation_data(config, args.split, args.data)
     device = resolve_device(args.device, DistributedContext())
-    model, vocab, _ = run_dir.load_model(args.checkpoint, device=device)
-    dataset = SentenceDataset(sentences, vocab)
+    model, codec, _ = run_dir.load_model(args.checkpoint, device=device)
+    dataset = SentenceDataset(sentences, codec)
     pyro.set_rng_seed(args.seed)
     batch_size = config.eval_batch_size if args.batch_size is None else args.batch_size
-    return EvaluationSet(run_dir, config, model, vocab, dataset, label, path, batch_size)
+    return EvaluationSet(run_dir, config, model, codec, dataset, label, path, batch_size)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     if pairs is not None:
         from pyrovae.diagnostics import minimal_pairs
 
-        metrics |= _minimal_pair_metrics(minimal_pairs(data.model, data.vocab, pairs))
+        metrics |= _minimal_pair_metrics(minimal_pairs(data.model, data.codec, pairs))
     title = data.label if not args.data else f"{data.label}: {data.path}"
     print(format_table(f"{title} ({data.run_dir.path})", metrics))
     out = Path(args.out) if args.out else data.run_dir.path / f"eval-{data.label}.json"
@@ -199,7 +199,7 @@ def _reconstruction(context: _PartContext) -> dict:
     from pyrovae.generation import SentenceGenerator, greedy
     from pyrovae.metrics import Estimate
 
-    generator = SentenceGenerator(context.data.model, context.data.vocab, greedy, context.max_length, context.progress)
+    generator = SentenceGenerator(context.data.model, context.data.codec, greedy, context.max_length, context.progress)
     hypotheses, references = generator.reconstruct_corpus(context.data.batches())
     metrics = {}
     for bucket, scores in reconstruction_scores(hypotheses, references).items():
@@ -217,7 +217,7 @@ def _generation(context: _PartContext) -> dict:
     from pyrovae.generation import SentenceGenerator, describe
     from pyrovae.metrics import Estimate
 
-    generator = SentenceGenerator(context.data.model, context.data.vocab, context.choose, context.max_length, context.progress)
+    generator = SentenceGenerator(context.data.model, context.data.codec, context.choose, context.max_length, context.progress)
     sentences = generator.from_prior(context.num_generated)
     note = f"{len(sentences)} {describe(context.choose)} decodings of z ~ p(z)"
     return {"self_bleu4": Estimate(self_bleu(sentences, max_order=4), None, "% BLEU-4", note)}

@@ -46,7 +46,7 @@ def add_parser(commands) -> None:
         + PRIORS.describe(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model_file", metavar="MODEL_FILE", help="a .py file defining build(vocab, **options)")
+    parser.add_argument("model_file", metavar="MODEL_FILE", help="a .py file defining build(codec, **options)")
     parser.add_argument("--data", nargs="+", metavar="SPLIT=PATH", help="train=PATH [valid=PATH] [test=PATH]; PATH may be hf:NAME[:CONFIG][#COLUMN]")
     parser.add_argument("--config", metavar="FILE", help="JSON or TOML file of run options")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="assignments", help="run, model.*, objective.*, posterior.* and prior.* options")
@@ -56,8 +56,8 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pyrovae.cli.model_file import load_model_file
     from pyrovae.cli.options import merge, parse_assignments, parse_data, read_config_file
+    from pyrovae.model_file import load_model_file
     from pyrovae.errors import CheckpointError, ConfigError
     from pyrovae.train.config import RunConfig
     from pyrovae.train.run_directory import RunDirectory
@@ -71,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.resume:
         config = run_dir.load_config()
+        if Path(args.model_file).read_bytes() != run_dir.model_file_path.read_bytes():
+            raise ConfigError(
+                f"{args.model_file} differs from the model file {run_dir.path} was trained with ({run_dir.model_file_path}): "
+                f"--resume continues a run with its own model file; pass {run_dir.model_file_path}, or start a new run"
+            )
+        model_file = run_dir.load_model_file()
         changed = {k for k, v in overrides.items() if v not in ({}, None) and config.to_dict().get(k) != v}
         if changed - RESUMABLE_OVERRIDES:
             raise ConfigError(
@@ -92,8 +98,9 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     import torch
 
     from pyrovae.cli.final_evaluation import final_evaluation
-    from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, load_splits
+    from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, load_splits
     from pyrovae.errors import ConfigError
+    from pyrovae.text import Vocabulary
     from pyrovae.infer import OBJECTIVES
     from pyrovae.latent.factory import configured_factories
     from pyrovae.train.distributed import init_distributed, shutdown_distributed
@@ -124,26 +131,33 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     for note in splits.notes:
         print(f"note: {note}")
     if resume:
-        vocab = run_dir.load_vocab()
+        codec = run_dir.load_codec(model_file)
+    elif model_file.codec is not None:
+        codec = model_file.make_codec(splits.train, config.model)
     else:
-        vocab = Vocabulary.build(splits.train, max_size=config.max_vocab, min_count=config.min_count)
-    train_set = SentenceDataset(splits.train, vocab, max_length=config.max_length)
-    valid_set = SentenceDataset(splits.valid, vocab)
-    test_set = SentenceDataset(splits.test, vocab) if splits.test else None
+        codec = Vocabulary.build(splits.train, max_size=config.max_vocab, min_count=config.min_count)
+    train_set = SentenceDataset(splits.train, codec, max_length=config.max_length)
+    valid_set = SentenceDataset(splits.valid, codec)
+    test_set = SentenceDataset(splits.test, codec) if splits.test else None
 
     pyro.set_rng_seed(config.seed)
-    model = model_file.build_model(vocab, {**config.model, **latents})
+    model = model_file.build_model(codec, {**config.model, **latents})
     if context.is_main and not resume:
-        run_dir.save_setup(config, vocab, model_file.path)
+        run_dir.save_setup(config, codec, model_file.path)
     context.barrier()
     if context.is_main:
         print(
             f"training {type(model).__name__} ({sum(p.numel() for p in model.parameters()):,} parameters) "
             f"with {type(objective).__name__} on {len(train_set):,} sentences "
-            f"({train_set.num_tokens:,} tokens, vocabulary {len(vocab):,}); run directory {run_dir.path}"
+            f"({train_set.num_tokens:,} predicted {codec.token_unit}s; {codec.describe()}); run directory {run_dir.path}"
         )
+    train_batches = EpochBatches(
+        train_set, config.batch_size, seed=config.seed, num_replicas=context.world_size, rank=context.rank
+    )
     trainer_class = AggressiveTrainer if config.aggressive else Trainer
-    trainer = trainer_class(model, objective, config, run_dir.path, train_set, valid_set, vocab, context)
+    trainer = trainer_class(
+        model, objective, config, run_dir.path, train_batches, FixedBatches(valid_set, config.eval_batch_size), context
+    )
     state = trainer.fit(resume=resume)
     shutdown_distributed(context)
     if not context.is_main:

@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     if args.steps < 2:
         raise ConfigError(f"--steps must be at least 2 (the two endpoints), got {args.steps}")
     choose = decoding_strategy(args)
-    model, vocab, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
-    generator = SentenceGenerator(model, vocab, choose, args.max_length)
+    model, codec, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
+    generator = SentenceGenerator(model, codec, choose, args.max_length)
     if not generator.has_latent:
         raise UnsupportedModelError("the run's model has no latent variable: there is nothing to interpolate")
     pyro.set_rng_seed(args.seed)
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"# {describe(choose)} decodings from z1 ~ p(z) to z2 ~ p(z), {args.steps} steps")
     else:
         start, end = generator.posterior_codes(args.sentences)
-        inputs = [vocab.decode(ids) for ids in generator.batch(args.sentences).targets]
+        inputs = [codec.decode(ids) for ids in codec.batch(args.sentences).targets]
         print(f"# {describe(choose)} decodings from the posterior mean of {inputs[0]!r} to that of {inputs[1]!r}, {args.steps} steps")
     path = homotopy(start, end, args.steps)
     for t, sentence in zip(path.new_tensor(range(args.steps)) / (args.steps - 1), generator.decode(path)):

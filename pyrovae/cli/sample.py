@@ -7,8 +7,8 @@ import argparse
 HELP = """Decode codes z ~ p(z) (--from prior, the default) or z ~ q(z | x) of the --reconstruct
 sentences (--from posterior), with greedy, ancestral, top-k or nucleus decoding; and reconstruct
 the --reconstruct sentences (decoding of the posterior mean, or of the mean of 256 posterior draws
-where the posterior has no closed-form mean). Sentences are tokenised on whitespace; words outside
-the vocabulary become <unk>. A language model (no latent variable) samples unconditionally."""
+where the posterior has no closed-form mean). Sentences are encoded with the run's codec (for the
+word-level default: split on whitespace, words outside the vocabulary become <unk>). A language model (no latent variable) samples unconditionally."""
 
 
 def add_parser(commands) -> None:
@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
     if args.source == "posterior" and not args.reconstruct:
         raise ConfigError("--from posterior decodes codes of given sentences: pass them with --reconstruct SENTENCE ...")
     choose = decoding_strategy(args)
-    model, vocab, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
-    generator = SentenceGenerator(model, vocab, choose, args.max_length)
+    model, codec, _ = RunDirectory(args.run_dir).load_model(args.checkpoint)
+    generator = SentenceGenerator(model, codec, choose, args.max_length)
     # as the model reads them (unknown words as <unk>); an empty sentence fails here, before any output
-    inputs = [vocab.decode(ids) for ids in generator.batch(args.reconstruct).targets] if args.reconstruct else []
+    inputs = [codec.decode(ids) for ids in codec.batch(args.reconstruct).targets] if args.reconstruct else []
     pyro.set_rng_seed(args.seed)
     name = describe(choose)
     if args.num and args.source == "prior":

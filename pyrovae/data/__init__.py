@@ -1,18 +1,17 @@
-"""Text data: vocabulary, sentence loading, datasets and length-bucketed batches."""
+"""Text data: reading sentences (local files, hub datasets), encoded datasets, and the
+length-bucketed batch iterables of training and evaluation. How text becomes ids is
+:mod:`pyrovae.text`."""
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.batching import BucketBatchSampler, collate, make_loader
+from pyrovae.data.batching import BucketBatchSampler, EpochBatches, FixedBatches, make_loader
 from pyrovae.data.dataset import SentenceDataset
 from pyrovae.data.text import Splits, default_corpus, load_splits, read_text_file
-from pyrovae.data.vocabulary import Vocabulary
 
 __all__ = [
     "BucketBatchSampler",
+    "EpochBatches",
+    "FixedBatches",
     "SentenceDataset",
     "Splits",
-    "TokenBatch",
-    "Vocabulary",
-    "collate",
     "default_corpus",
     "load_splits",
     "make_loader",

@@ -1,4 +1,11 @@
-"""Padding sentences into :class:`TokenBatch` es and grouping sentences of similar length."""
+"""Grouping sentences of similar length into :class:`~pyrovae.text.TokenBatch` es, per epoch and per
+DDP replica: the batch iterables the trainer and the evaluation commands consume.
+
+Padding is the codec's (:meth:`pyrovae.text.TextCodec.collate`); here sentences are chosen and
+ordered: :class:`BucketBatchSampler` (which indices form each batch), :func:`make_loader` (one
+pass over a dataset), :class:`EpochBatches` (the training batches of any epoch, resumable
+mid-epoch) and :class:`FixedBatches` (an evaluation set in the same order every pass).
+"""
 
 from __future__ import annotations
 
@@ -8,46 +15,13 @@ from collections.abc import Iterable, Iterator, Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.vocabulary import Vocabulary
+from pyrovae.data.dataset import SentenceDataset
 from pyrovae.errors import ConfigError, DataError
+from pyrovae.text.batch import TokenBatch
+from pyrovae.text.codec import EncodedSentence, TextCodec
 
 POOL_BATCHES = 50
 """Sentences are sorted by length within pools of ``batch_size * POOL_BATCHES``."""
-
-
-def collate(
-    sequences: Sequence[Sequence[int]],
-    vocab: Vocabulary,
-    index: Sequence[int] | torch.Tensor | None = None,
-) -> TokenBatch:
-    """Pad word-id sequences into one batch: ``<bos> w_1 ... w_n <eos> <pad> ...``.
-
-    :param sequences: each sentence's word ids (no ``<bos>``/``<eos>``).
-    :param vocab: gives the special ids.
-    :param index: optional position of each sentence in its dataset, kept as ``TokenBatch.index``.
-    :returns: a batch whose ``tokens`` are ``[B, T + 1]`` with ``T`` the longest ``n + 1`` and
-        whose ``lengths`` are ``n + 1`` (words plus ``<eos>``).
-    """
-    if len(sequences) == 0:
-        raise DataError("cannot collate an empty list of sentences into a batch")
-    lengths = torch.tensor([len(s) + 1 for s in sequences], dtype=torch.long)
-    width = int(lengths.max()) + 1
-    tokens = torch.full((len(sequences), width), vocab.pad_id, dtype=torch.long)
-    tokens[:, 0] = vocab.bos_id
-    for row, ids in enumerate(sequences):
-        n = len(ids)
-        if n:
-            tokens[row, 1 : n + 1] = torch.as_tensor(ids, dtype=torch.long)
-        tokens[row, n + 1] = vocab.eos_id
-    if index is not None:
-        index = torch.as_tensor(index, dtype=torch.long).reshape(-1)
-        if index.numel() != len(sequences):
-            raise DataError(
-                f"collate got {len(sequences)} sentences but {index.numel()} index entries; pass "
-                "one dataset index per sentence"
-            )
-    return TokenBatch(tokens=tokens, lengths=lengths, pad_id=vocab.pad_id, index=index)
 
 
 class _Positions:
@@ -171,23 +145,22 @@ class _Indexed(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def __getitem__(self, i: int) -> tuple[int, list[int]]:
+    def __getitem__(self, i: int) -> tuple[int, EncodedSentence]:
         return i, self.dataset[i]
 
 
 class _Collate:
     """Picklable collate function (for ``num_workers > 0``)."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
-        self.vocab = vocab
+    def __init__(self, codec: TextCodec) -> None:
+        self.codec = codec
 
-    def __call__(self, items: list[tuple[int, list[int]]]) -> TokenBatch:
-        return collate([ids for _, ids in items], self.vocab, index=[i for i, _ in items])
+    def __call__(self, items: list[tuple[int, EncodedSentence]]) -> TokenBatch:
+        return self.codec.collate([item for _, item in items], index=[i for i, _ in items])
 
 
 def make_loader(
-    dataset: Dataset,
-    vocab: Vocabulary,
+    dataset: SentenceDataset,
     batch_size: int,
     shuffle: bool = True,
     seed: int = 0,
@@ -204,15 +177,15 @@ def make_loader(
     ``skip_batches`` left out (to resume mid-epoch); each batch's ``index`` holds its sentences'
     dataset indices. Build a new loader for each epoch.
 
-    :param dataset: a dataset of word-id lists with a ``lengths`` attribute
-        (e.g. :class:`SentenceDataset`).
+    :param dataset: the encoded sentences (a :class:`SentenceDataset`: its ``lengths`` order the
+        batches, its ``codec`` pads them).
     :returns: a :class:`~torch.utils.data.DataLoader`; ``len()`` is the number of batches left.
     :raises ConfigError: if ``skip_batches`` is negative or more than the epoch's batches.
     """
-    lengths = getattr(dataset, "lengths", None)
-    if lengths is None:
+    lengths, codec = getattr(dataset, "lengths", None), getattr(dataset, "codec", None)
+    if lengths is None or codec is None:
         raise ConfigError(
-            f"make_loader needs a dataset with a `lengths` attribute (e.g. SentenceDataset), got "
+            f"make_loader needs a dataset with `lengths` and `codec` attributes (a SentenceDataset), got "
             f"{type(dataset).__name__}"
         )
     sampler = BucketBatchSampler(
@@ -239,7 +212,78 @@ def make_loader(
     return DataLoader(
         _Indexed(dataset),
         batch_sampler=batches,
-        collate_fn=_Collate(vocab),
+        collate_fn=_Collate(codec),
         num_workers=num_workers,
         generator=generator,
     )
+
+
+class EpochBatches:
+    """The training batches of every epoch: length-bucketed, shuffled per epoch, sharded for DDP.
+
+    What :class:`~pyrovae.train.Trainer` iterates. The batches of an epoch are a function of
+    ``(seed, epoch, num_replicas, rank)`` only (:class:`BucketBatchSampler`), so a run resumed
+    mid-epoch continues with exactly the batches an unbroken run would have used.
+
+    :param dataset: the training sentences.
+    :param batch_size: sentences per batch on this replica.
+    :param seed: the shuffling seed shared by all replicas.
+    :param num_replicas, rank: the data-parallel layout (1 and 0 when not distributed).
+    """
+
+    def __init__(
+        self, dataset: SentenceDataset, batch_size: int, seed: int = 0, num_replicas: int = 1, rank: int = 0
+    ) -> None:
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, int(seed)
+        self.num_replicas, self.rank = num_replicas, rank
+        self._per_epoch = len(
+            BucketBatchSampler(dataset.lengths, batch_size, seed=self.seed, num_replicas=num_replicas, rank=rank)
+        )
+
+    def __len__(self) -> int:
+        """Batches per epoch on this replica."""
+        return self._per_epoch
+
+    def epoch(self, epoch: int, skip: int = 0) -> Iterable[TokenBatch]:
+        """The batches of ``epoch`` after the first ``skip`` (see :func:`make_loader`)."""
+        return make_loader(
+            self.dataset, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch,
+            num_replicas=self.num_replicas, rank=self.rank, skip_batches=skip,
+        )
+
+    def reseeded(self, seed: int) -> "EpochBatches":
+        """The same sentences and layout shuffled with another seed (an independent stream of batches)."""
+        return EpochBatches(self.dataset, self.batch_size, seed, self.num_replicas, self.rank)
+
+
+class FixedBatches:
+    """An evaluation set as length-bucketed batches in the same order on every pass.
+
+    Iterating it again starts a new pass, so estimators that pass over the data several times (and
+    :func:`pyrovae.metrics.evaluate`) can take it directly.
+
+    :param dataset: the sentences.
+    :param batch_size: sentences per batch.
+    """
+
+    def __init__(self, dataset: SentenceDataset, batch_size: int) -> None:
+        self.dataset, self.batch_size = dataset, batch_size
+
+    def __iter__(self) -> Iterator[TokenBatch]:
+        return iter(make_loader(self.dataset, self.batch_size, shuffle=False))
+
+    def __len__(self) -> int:
+        return len(BucketBatchSampler(self.dataset.lengths, self.batch_size, shuffle=False))
+
+    @property
+    def num_sentences(self) -> int:
+        return len(self.dataset)
+
+    def first(self, count: int) -> list[TokenBatch]:
+        """Batches holding the first ``count`` sentences of the dataset (in dataset order)."""
+        count = min(count, len(self.dataset))
+        codec = self.dataset.codec
+        return [
+            codec.collate([self.dataset[i] for i in range(start, min(start + self.batch_size, count))])
+            for start in range(0, count, self.batch_size)
+        ]

@@ -6,21 +6,22 @@ from collections.abc import Sequence
 
 from torch.utils.data import Dataset
 
-from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.errors import ConfigError, DataError
+from pyrovae.text.codec import EncodedSentence, TextCodec
 
 
 class SentenceDataset(Dataset):
-    """Sentences encoded to word ids, one item per sentence.
+    """Sentences encoded by a codec, one :class:`~pyrovae.text.EncodedSentence` per item.
 
-    Sentences with no word, and (when ``max_length`` is given) sentences of more than
-    ``max_length`` words, are left out; how many is kept in :attr:`num_dropped_empty` and
+    Sentences that encode to no token, and (when ``max_length`` is given) sentences of more than
+    ``max_length`` tokens, are left out; how many is kept in :attr:`num_dropped_empty` and
     :attr:`num_dropped_long`, and :attr:`source_index` maps each item back to its position in
     ``sentences``.
 
-    :param sentences: sentences as strings (split on whitespace) or as token sequences.
-    :param vocab: the vocabulary that encodes them (unknown words become ``<unk>``).
-    :param max_length: the most words a kept sentence may have, or ``None`` for no limit.
+    :param sentences: sentences as strings (or as token sequences, joined with spaces).
+    :param codec: the codec that encodes them (e.g. a :class:`~pyrovae.text.Vocabulary`, whose
+        unknown words become ``<unk>``).
+    :param max_length: the most tokens (of the codec) a kept sentence may have, or ``None``.
     :raises ConfigError: if ``max_length`` is not a positive integer.
     :raises DataError: if no sentence is left.
     """
@@ -28,50 +29,50 @@ class SentenceDataset(Dataset):
     def __init__(
         self,
         sentences: Sequence[str] | Sequence[Sequence[str]],
-        vocab: Vocabulary,
+        codec: TextCodec,
         max_length: int | None = None,
     ) -> None:
         if max_length is not None and (
             isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
         ):
             raise ConfigError(
-                f"max_length must be a positive number of words or None, got {max_length!r}"
+                f"max_length must be a positive number of tokens or None, got {max_length!r}"
             )
-        self.vocab = vocab
+        self.codec = codec
         self.max_length = max_length
         self.num_dropped_empty = 0
         self.num_dropped_long = 0
-        self._ids: list[list[int]] = []
+        self._items: list[EncodedSentence] = []
         self.source_index: list[int] = []
-        for position, sentence in enumerate(sentences):
-            ids = vocab.encode(sentence)
-            if not ids:
+        texts = [s if isinstance(s, str) else " ".join(s) for s in sentences]
+        for position, item in enumerate(codec.encode_sentences(texts)):
+            if not item.ids:
                 self.num_dropped_empty += 1
-            elif max_length is not None and len(ids) > max_length:
+            elif max_length is not None and len(item.ids) > max_length:
                 self.num_dropped_long += 1
             else:
-                self._ids.append(ids)
+                self._items.append(item)
                 self.source_index.append(position)
-        if not self._ids:
+        if not self._items:
             hint = (
                 f": all {self.num_dropped_long} sentences are longer than max_length="
-                f"{max_length} words; raise max_length"
+                f"{max_length} tokens; raise max_length"
                 if self.num_dropped_long
                 else ": pass non-empty sentences"
             )
             raise DataError(f"no sentence left to make a dataset{hint}")
-        self._lengths = [len(ids) + 1 for ids in self._ids]
+        self._lengths = [len(item.ids) + 1 for item in self._items]
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._items)
 
-    def __getitem__(self, index: int) -> list[int]:
-        """Word ids of sentence ``index`` (no ``<bos>``/``<eos>``)."""
-        return self._ids[index]
+    def __getitem__(self, index: int) -> EncodedSentence:
+        """Sentence ``index`` as the codec encoded it."""
+        return self._items[index]
 
     @property
     def lengths(self) -> list[int]:
-        """Predicted tokens of each sentence: its words plus one ``<eos>``."""
+        """Predicted tokens of each sentence: its tokens plus one ``<eos>``."""
         return self._lengths
 
     @property
@@ -81,8 +82,13 @@ class SentenceDataset(Dataset):
 
     @property
     def num_tokens(self) -> int:
-        """Predicted tokens in the dataset (words plus one ``<eos>`` per sentence)."""
+        """Predicted tokens in the dataset (tokens plus one ``<eos>`` per sentence)."""
         return sum(self._lengths)
+
+    @property
+    def num_words(self) -> int:
+        """Whitespace words plus one end of sentence per sentence (the denominator of per-word figures)."""
+        return sum(item.words + 1 for item in self._items)
 
     def __repr__(self) -> str:
         return (

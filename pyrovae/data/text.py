@@ -2,21 +2,21 @@
 
 A *source* is either a path to a UTF-8 text file with one tokenised sentence per line, or a hub
 dataset written ``hf:NAME[:CONFIG][#COLUMN]`` (e.g. ``hf:stanfordnlp/sst2#sentence``); without
-``#COLUMN`` the column ``sentence`` is used, else ``text``. Both kinds are read through
-HuggingFace ``datasets``; local files are first checked here so that a missing, empty or
-mis-encoded file gives one clear :class:`~pyrovae.errors.DataError` instead of a library trace.
+``#COLUMN`` the column ``sentence`` is used, else ``text``. Local files are read here, once, with
+plain Python (a missing, empty or mis-encoded file gives one clear
+:class:`~pyrovae.errors.DataError`); HuggingFace ``datasets``, whose import alone costs about a
+second, is imported only for hub datasets.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 from pyrovae.errors import ConfigError, DataError
+from pyrovae.hub import hub_reachable, offline_by_environment
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,6 @@ HOLDOUT_FRACTION = 0.05
 
 _DEFAULT_COLUMNS = ("sentence", "text")
 _VALID_SPLIT_NAMES = ("validation", "valid", "dev")
-_TRUE = {"1", "ON", "YES", "TRUE"}
 _SPLITS = ("train", "valid", "test")
 
 
@@ -147,20 +146,16 @@ def load_splits(
     for split, source in given.items():
         if source is not None:
             sources[split] = os.fspath(source)
-    # Check every local file first: a bad test file fails before any slow loading.
-    checked = {
-        split: read_text_file(source)
-        for split, source in sources.items()
-        if not source.startswith(HUB_PREFIX)
-    }
+    # Read every local file first: a bad test file fails before any slow hub loading.
+    for split, source in sources.items():
+        if not source.startswith(HUB_PREFIX):
+            loaded[split] = read_text_file(source)
     for split in given:
         source = sources.get(split)
         if source is None:
             loaded[split] = None
         elif source.startswith(HUB_PREFIX):
             loaded[split] = _load_hub(source, split, hub_cache)
-        else:
-            loaded[split] = _load_local(source, split, checked[split])
 
     train_sentences = loaded["train"] or []
     valid_sentences = loaded["valid"]
@@ -210,39 +205,6 @@ def _clean(lines) -> list[str]:
     return [line for line in stripped if line]
 
 
-def _load_local(path: str, split: str, expected: list[str]) -> list[str]:
-    """Read a text file, already checked by :func:`read_text_file`, through ``datasets``."""
-    import datasets
-
-    # The per-file "Generating split" bars are noise next to the training progress bar.
-    was_enabled = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try:
-        dataset = datasets.load_dataset(
-            "text",
-            data_files={split: str(Path(path).resolve())},
-            split=split,
-            encoding="utf-8-sig",
-            encoding_errors="strict",
-        )
-    except Exception as e:  # noqa: BLE001 - any failure of the loader is a data problem here
-        raise DataError(
-            f"HuggingFace datasets could not read text file {path!r} ({type(e).__name__}: {e}); "
-            "check the file is plain UTF-8 text with one sentence per line"
-        ) from e
-    finally:
-        if was_enabled:
-            datasets.enable_progress_bars()
-    sentences = _clean(dataset["text"])
-    if len(sentences) != len(expected):
-        raise DataError(
-            f"text file {path!r} was read as {len(expected)} sentences but HuggingFace datasets "
-            f"found {len(sentences)}; the file may contain unusual line separators: re-save it "
-            "with plain newline line endings"
-        )
-    return sentences
-
-
 def _parse_hub(source: str) -> tuple[str, str | None, str | None]:
     spec = source[len(HUB_PREFIX) :]
     spec, _, column = spec.partition("#")
@@ -261,24 +223,6 @@ def _offline_error(name: str) -> DataError:
         "files instead, e.g. --data train=path/train.txt valid=path/valid.txt test=path/test.txt "
         "(a dataset already in the HuggingFace cache loads with HF_HUB_OFFLINE=1)"
     )
-
-
-def _env_offline() -> bool:
-    return any(
-        os.environ.get(var, "").upper() in _TRUE
-        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
-    )
-
-
-def _hub_reachable(endpoint: str, timeout: float = 3.0) -> bool:
-    url = urlparse(endpoint)
-    host = url.hostname or "huggingface.co"
-    port = url.port or (80 if url.scheme == "http" else 443)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _load_hub(source: str, split: str, cache: dict, required: bool = True) -> list[str] | None:
@@ -330,7 +274,7 @@ def _load_hub(source: str, split: str, cache: dict, required: bool = True) -> li
 
 def _load_hub_dataset(name: str, config: str | None):
     """``datasets.load_dataset(name, config)``, failing fast and clearly when offline."""
-    if _env_offline():
+    if offline_by_environment():
         import datasets
 
         if not datasets.config.HF_HUB_OFFLINE:
@@ -340,7 +284,7 @@ def _load_hub_dataset(name: str, config: str | None):
     else:
         import datasets
 
-        if not datasets.config.HF_HUB_OFFLINE and not _hub_reachable(datasets.config.HF_ENDPOINT):
+        if not datasets.config.HF_HUB_OFFLINE and not hub_reachable(datasets.config.HF_ENDPOINT):
             raise _offline_error(name)
     from datasets.exceptions import DatasetNotFoundError
 

@@ -51,7 +51,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.diagnostics.decoding import decoder_distribution, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.aggregate_posterior import guide_posterior

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from pyro import poutine
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.distributions.token_sequence import TokenSequence
 from pyrovae.errors import UnsupportedModelError
 from pyrovae.metrics.aggregate_posterior import latent_sites

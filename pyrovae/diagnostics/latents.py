@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.diagnostics.latent_sample import LatentSample
 from pyrovae.diagnostics.marginal_kl import marginal_kl, rate_estimate
 from pyrovae.diagnostics.moments import moment_statistics

@@ -35,8 +35,7 @@ from typing import Any, Sequence
 
 import torch
 
-from pyrovae.data.batching import collate
-from pyrovae.data.vocabulary import Vocabulary
+from pyrovae.text.codec import EncodedSentence, TextCodec
 from pyrovae.diagnostics.decoding import conditional_log_likelihood, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.active_units import posterior_mean
@@ -90,8 +89,8 @@ def read_minimal_pairs(path: str | os.PathLike) -> list[MinimalPair]:
     return pairs
 
 
-def _batch(sentences: Sequence[list[int]], vocab: Vocabulary, device):
-    batch = collate(sentences, vocab)
+def _batch(sentences: Sequence[EncodedSentence], codec: TextCodec, device):
+    batch = codec.collate(sentences)
     return batch.to(device) if device is not None else batch
 
 
@@ -109,7 +108,7 @@ def _summary(values: dict[str, torch.Tensor]) -> dict[str, Any]:
 @torch.no_grad()
 def minimal_pairs(
     vae: Any,
-    vocab: Vocabulary,
+    codec: TextCodec,
     pairs: Sequence[MinimalPair],
     *,
     num_samples: int = 10,
@@ -119,7 +118,7 @@ def minimal_pairs(
 
     Args:
         vae: a :class:`~pyrovae.vae.TextVAE`, an object with ``.model``/``.guide``, or a pair.
-        vocab: the model's vocabulary (unknown words become ``<unk>``).
+        codec: the model's codec (a word-level vocabulary maps unknown words to ``<unk>``).
         pairs: e.g. from :func:`read_minimal_pairs`.
         num_samples: codes drawn per sentence for :math:`p_1, p_2`.
         batch_size: pairs scored at once.
@@ -139,15 +138,16 @@ def minimal_pairs(
     model, guide = model_and_guide(vae)
     modules = owning_modules(vae, model, guide)
     device = parameter_device(modules)
-    good_ids = [vocab.encode(p.grammatical) for p in pairs]
-    bad_ids = [vocab.encode(p.ungrammatical) for p in pairs]
-    unknown = sum(vocab.unk_id in g or vocab.unk_id in b for g, b in zip(good_ids, bad_ids))
+    good_ids = codec.encode_sentences([p.grammatical for p in pairs])
+    bad_ids = codec.encode_sentences([p.ungrammatical for p in pairs])
+    unk = codec.unk_id
+    unknown = sum(unk is not None and (unk in g.ids or unk in b.ids) for g, b in zip(good_ids, bad_ids))
     chunks = [slice(start, start + batch_size) for start in range(0, len(pairs), batch_size)]
     p1, p2, good_means, bad_means = [], [], [], []
     with evaluation_mode(modules):
-        site = latent_site_name(guide, _batch(good_ids[:1], vocab, device))
+        site = latent_site_name(guide, _batch(good_ids[:1], codec, device))
         for rows in chunks:
-            good, bad = _batch(good_ids[rows], vocab, device), _batch(bad_ids[rows], vocab, device)
+            good, bad = _batch(good_ids[rows], codec, device), _batch(bad_ids[rows], codec, device)
             q_good, q_bad = guide_posterior(guide, good, site=site), guide_posterior(guide, bad, site=site)
             good_means.append(posterior_mean(q_good))
             bad_means.append(posterior_mean(q_bad))
@@ -162,7 +162,7 @@ def minimal_pairs(
             bad_code[indices] = bad_code[indices].mean(0)
         p1_avg, p2_avg = [], []
         for rows in chunks:
-            good, bad = _batch(good_ids[rows], vocab, device), _batch(bad_ids[rows], vocab, device)
+            good, bad = _batch(good_ids[rows], codec, device), _batch(bad_ids[rows], codec, device)
             p1_avg.append(_prefers_grammatical(model, site, good, bad, good_code[rows]))
             p2_avg.append(_prefers_grammatical(model, site, good, bad, bad_code[rows]))
     values = {

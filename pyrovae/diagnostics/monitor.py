@@ -46,12 +46,10 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.batching import collate
-from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.diagnostics.latents import diagnose_latents
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.evaluate import evaluate
+from pyrovae.text.batch import TokenBatch
 
 #: Held-out sentences scored at every check.
 DEFAULT_SENTENCES = 500
@@ -100,26 +98,33 @@ class TrainingMonitor:
         self.warned: set[str] = set()
 
     @classmethod
-    def from_sentences(
+    def from_batches(
         cls,
-        dataset: Sequence[list[int]],
-        vocab: Vocabulary,
+        batches: Iterable[TokenBatch],
         every: int,
         *,
         num_sentences: int = DEFAULT_SENTENCES,
-        batch_size: int = 64,
         device: torch.device | str | None = None,
         **options: Any,
     ) -> "TrainingMonitor":
-        """A monitor over the first ``num_sentences`` items (word-id lists) of ``dataset``."""
-        count = min(num_sentences, len(dataset))
-        batches = [
-            collate([dataset[i] for i in range(start, min(start + batch_size, count))], vocab)
-            for start in range(0, count, batch_size)
-        ]
+        """A monitor over the first ``num_sentences`` sentences of a held-out set.
+
+        ``batches`` is the validation set: a :class:`~pyrovae.data.FixedBatches` gives its first
+        sentences in file order (``first``); any other iterable gives those of its first batches.
+        """
+        first = getattr(batches, "first", None)
+        if callable(first):
+            chosen = first(num_sentences)
+        else:
+            chosen, count = [], 0
+            for batch in batches:
+                if count >= num_sentences:
+                    break
+                chosen.append(batch.select(slice(0, num_sentences - count)))
+                count += chosen[-1].size
         if device is not None:
-            batches = [b.to(device) for b in batches]
-        return cls(batches, every, **options)
+            chosen = [b.to(device) for b in chosen]
+        return cls(chosen, every, **options)
 
     def due(self, step: int) -> bool:
         """Whether a check is due after optimizer step ``step``."""

@@ -11,7 +11,7 @@ itself it is of order :math:`0.9/\sqrt N`. p-values are per dimension, uncorrect
 tests.
 
 **Kernel MMD.** The unbiased :math:`\widehat{\mathrm{MMD}}^2` of Gretton et al. (2012) between the
-codes and prior draws, with the Gaussian kernel of :func:`pyrovae.metrics.mmd.mmd_squared`
+codes and prior draws, with the Gaussian kernel of :func:`pyrovae.infer.mmd.mmd_squared`
 (bandwidth :math:`h^2 = D`, and :math:`h = 1` per dimension), in float64. Its expectation is 0
 exactly when :math:`q(z) = p(z)`; finite samples give values of order :math:`\pm 1/N` around it.
 
@@ -28,7 +28,7 @@ import torch
 from pyro.distributions import Distribution
 
 from pyrovae.metrics.aggregate_posterior import univariate_marginals
-from pyrovae.metrics.mmd import mmd_squared, mmd_squared_per_dimension
+from pyrovae.infer.mmd import mmd_squared, mmd_squared_per_dimension
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 r"""Decoding strategies: how the next token is chosen from the decoder's logits.
 
-Each strategy is a ``choose`` callable for :meth:`pyrovae.nn.RecurrentDecoder.generate` (and
+Each strategy is a ``choose`` callable for :meth:`pyrovae.nn.Decoder.generate` (and
 :meth:`pyrovae.vae.TextVAE.decode`): float logits ``[N, V]`` in, token ids ``[N]`` out.
 
 * :func:`greedy` picks :math:`\arg\max_v \ell_v`;
@@ -35,7 +35,7 @@ import math
 import torch
 
 from pyrovae.errors import ConfigError
-from pyrovae.nn.rnn_decoder import TokenChooser, greedy
+from pyrovae.nn.decoder import TokenChooser, greedy
 
 __all__ = [
     "DECODING_STRATEGIES",

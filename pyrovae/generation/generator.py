@@ -26,26 +26,25 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.batching import collate
-from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.errors import ConfigError, DataError, UnsupportedModelError
 from pyrovae.generation.decoding import TokenChooser, greedy
 from pyrovae.metrics.active_units import posterior_mean
+from pyrovae.text.batch import TokenBatch
+from pyrovae.text.codec import TextCodec
 
 #: Codes decoded at once (bounds the memory of the ``[N, V]`` logits).
 DECODE_CHUNK = 256
 
 
 class SentenceGenerator:
-    """Decode codes of ``model`` into sentences of ``vocab``.
+    """Decode codes of ``model`` into sentences, through the run's ``codec``.
 
     Args:
         model: a :class:`~pyrovae.vae.TextVAE` or :class:`~pyrovae.LanguageModel` (anything with
             ``latent_dim`` and ``decode(z, bos_id, eos_id, max_length=, choose=, num_sequences=)``;
             codes come from ``model.prior()`` and ``model.posterior_distribution(batch)``). Put it
             in evaluation mode first (``RunDirectory.load_model`` does).
-        vocab: the vocabulary the model was trained with.
+        codec: the codec the model was trained with (:class:`~pyrovae.text.TextCodec`).
         choose: the decoding strategy.
         max_length: the most tokens generated per sentence (``<eos>`` excluded).
         progress: show progress bars over long decodings and corpora.
@@ -56,7 +55,7 @@ class SentenceGenerator:
     """
 
     def __init__(
-        self, model: Any, vocab: Vocabulary, choose: TokenChooser = greedy, max_length: int = 50, progress: bool = False
+        self, model: Any, codec: TextCodec, choose: TokenChooser = greedy, max_length: int = 50, progress: bool = False
     ) -> None:
         if not callable(getattr(model, "decode", None)):
             raise UnsupportedModelError(
@@ -66,7 +65,7 @@ class SentenceGenerator:
         if max_length < 1:
             raise ConfigError(f"max_length must be at least 1 token, got {max_length}")
         self.model = model
-        self.vocab = vocab
+        self.codec = codec
         self.choose = choose
         self.max_length = max_length
         self.progress = progress
@@ -99,25 +98,12 @@ class SentenceGenerator:
             raise UnsupportedModelError(
                 f"{type(self.model).__name__} has no latent variable: there is no posterior to encode sentences with"
             )
-        batch = sentences if isinstance(sentences, TokenBatch) else self.batch(sentences)
+        batch = sentences if isinstance(sentences, TokenBatch) else self.codec.batch(sentences)
         with torch.no_grad():
             posterior = self.model.posterior_distribution(batch.to(self.device))
             if num_samples is None:
                 return posterior_mean(posterior)
             return posterior.sample(torch.Size([num_samples]))
-
-    def batch(self, sentences: Sequence[str]) -> TokenBatch:
-        """Whitespace-tokenised ``sentences`` as a batch (unknown words become ``<unk>``).
-
-        Raises:
-            DataError: no sentences, or a sentence without a word.
-        """
-        if not sentences:
-            raise DataError("no sentences given: pass at least one")
-        empty = [i + 1 for i, sentence in enumerate(sentences) if not sentence.split()]
-        if empty:
-            raise DataError(f"sentence {empty[0]} is empty: every sentence needs at least one word")
-        return collate([self.vocab.encode(sentence) for sentence in sentences], self.vocab)
 
     # ----------------------------------------------------------------------------------- decoding
 
@@ -131,13 +117,13 @@ class SentenceGenerator:
             codes = z[start : start + size].to(self.device) if z is not None else None
             ids = self.model.decode(
                 codes,
-                self.vocab.bos_id,
-                self.vocab.eos_id,
+                self.codec.bos_id,
+                self.codec.eos_id,
                 max_length=max_length or self.max_length,
                 choose=self.choose,
                 num_sequences=size,
             )
-            sentences.extend(self.vocab.decode(seq) for seq in ids)
+            sentences.extend(self.codec.decode(seq) for seq in ids)
         return sentences
 
     def from_prior(self, num: int) -> list[str]:
@@ -169,7 +155,7 @@ class SentenceGenerator:
         hypotheses: list[str] = []
         references: list[str] = []
         for batch in tqdm(batches, desc="reconstruct", unit="batch", disable=not self.progress):
-            references.extend(self.vocab.decode(row) for row in batch.targets)
+            references.extend(self.codec.decode(row) for row in batch.targets)
             limit = max(self.max_length, 2 * int(batch.lengths.max()))
             hypotheses.extend(self.reconstruct(batch, max_length=limit))
         if not references:

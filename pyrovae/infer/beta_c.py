@@ -20,7 +20,7 @@ import torch
 from pyrovae.errors import ConfigError
 from pyrovae.infer.objective import Objective
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.registry import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES
 from pyrovae.infer.schedules import Constant, LinearWarmup
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrovae.errors import ConfigError
 from pyrovae.infer.objective import Objective
-from pyrovae.infer.registry import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES
 
 
 @OBJECTIVES.register("elbo")

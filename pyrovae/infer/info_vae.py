@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import torch
 
-from pyrovae.errors import ConfigError
+from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.infer.objective import Objective
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.registry import OBJECTIVES
-from pyrovae.metrics.mmd import mmd_squared
+from pyrovae.infer.objective import OBJECTIVES
+from pyrovae.infer.mmd import mmd_squared
 
 
 @OBJECTIVES.register("info_vae")
@@ -38,17 +38,20 @@ class InfoVAE(Objective):
         if alpha + lambda_ - 1 < 0:
             raise ConfigError(f"InfoVAE needs alpha + lambda_ >= 1, got alpha={alpha}, lambda_={lambda_}")
         self.alpha, self.lambda_, self.bandwidth = float(alpha), float(lambda_), bandwidth
-        self._last_mmd = float("nan")
 
     def loss_from_terms(self, terms: RateDistortion) -> torch.Tensor:
         loss = terms.distortion + (1.0 - self.alpha) * self.kl_weight.value() * terms.rate
         for site in terms.rates.values():
+            event_shape = getattr(site.prior, "event_shape", ())
+            if len(event_shape) != 1:
+                raise UnsupportedModelError(
+                    f"InfoVAE compares codes as points of R^D, but latent site {site.name!r} has event shape "
+                    f"{tuple(event_shape)} (e.g. a set of vectors): its aggregate posterior is not a distribution "
+                    "over vectors; use an objective on the rate (elbo, beta, free_bits, mdr, beta_c) instead"
+                )
             posterior_samples = site.sample.reshape(-1, site.sample.shape[-1])
             prior_samples = site.prior.sample().reshape(-1, site.sample.shape[-1]).to(posterior_samples)
             mmd = mmd_squared(posterior_samples, prior_samples, self.bandwidth)
-            self._last_mmd = float(mmd.detach())
+            terms.extras["mmd2"] = mmd
             loss = loss + terms.num_data * (self.alpha + self.lambda_ - 1.0) * mmd
         return loss
-
-    def state_summary(self) -> dict[str, float]:
-        return {**super().state_summary(), "mmd2": self._last_mmd}

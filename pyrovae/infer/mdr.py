@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective
+from pyrovae.infer.objective import Objective, TermsSummary
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.registry import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES
 
 
 class _ReverseGradient(torch.autograd.Function):
@@ -93,8 +93,8 @@ class MDR(Objective):
             loss = loss + site.count * (self._multiplier(kl_per_dim.numel(), device) * violation).sum()
         return loss
 
-    def advance(self) -> None:
-        super().advance()
+    def advance(self, terms: TermsSummary | None = None) -> None:
+        super().advance(terms)
         if not isinstance(self.multiplier, nn.parameter.UninitializedParameter):
             with torch.no_grad():
                 self.multiplier.clamp_(min=0.0)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import math
 from abc import ABCMeta
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from pyro.infer import Trace_ELBO
 from pyro.infer.util import torch_item
+from pyro.util import warn_if_nan
 from torch import nn
 
 from pyrovae.infer.rate_distortion import RateDistortion, rate_distortion
 from pyrovae.infer.schedules import Schedule, as_schedule
+from pyrovae.registry import Registry
 
 
 @dataclass
 class TermsSummary:
-    """Detached per-data-point averages of the last loss evaluation (nats per sentence).
+    """Detached per-data-point averages of one loss evaluation (nats per sentence).
 
     ``objective`` is what was optimised; ``elbo``, ``rate`` and ``distortion`` are always the true
-    ones, whatever the objective.
+    ones, whatever the objective. ``extras`` holds an objective's own per-evaluation figures (e.g.
+    InfoVAE's MMD), by name.
     """
 
     objective: torch.Tensor
@@ -28,10 +31,57 @@ class TermsSummary:
     rate: torch.Tensor
     num_data: int
     rate_per_dim: torch.Tensor | None = None
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def elbo(self) -> torch.Tensor:
         return -(self.distortion + self.rate)
+
+    @classmethod
+    def of(cls, terms: RateDistortion, loss: torch.Tensor) -> "TermsSummary":
+        """The summary of one particle: ``terms`` and its ``loss`` divided by the data points."""
+        n = terms.num_data
+        sites = list(terms.rates.values())
+        per_dim = None
+        if len(sites) == 1 and sites[0].per_dim is not None:
+            per_dim = sites[0].per_dim.detach() / sites[0].count
+        return cls(
+            objective=loss.detach() / n,
+            distortion=terms.distortion.detach() / n,
+            rate=terms.rate.detach() / n,
+            num_data=n,
+            rate_per_dim=per_dim,
+            extras={name: value.detach() for name, value in terms.extras.items()},
+        )
+
+    @classmethod
+    def mean(cls, records: list["TermsSummary"], weights: list[float] | None = None) -> "TermsSummary":
+        """The (weighted) average of summaries: of the particles of one batch (equal weights), or
+        with ``weights`` proportional to the data points of different batches."""
+        weights = [1.0] * len(records) if weights is None else weights
+        total = sum(weights)
+
+        def average(values: list) -> torch.Tensor:
+            return sum(w * v for w, v in zip(weights, values)) / total
+
+        first = records[0]
+        return cls(
+            objective=average([r.objective for r in records]),
+            distortion=average([r.distortion for r in records]),
+            rate=average([r.rate for r in records]),
+            num_data=first.num_data,
+            rate_per_dim=None if first.rate_per_dim is None else average([r.rate_per_dim for r in records]),
+            extras={name: average([r.extras[name] for r in records]) for name in first.extras},
+        )
+
+    @classmethod
+    def pooled(cls, records: list["TermsSummary"]) -> "TermsSummary | None":
+        """The summary of several batches together (per data point over all of them), or None for none."""
+        if not records:
+            return None
+        summary = cls.mean(records, [float(r.num_data) for r in records])
+        summary.num_data = sum(r.num_data for r in records)
+        return summary
 
 
 class _ObjectiveMeta(ABCMeta, type(nn.Module)):
@@ -54,9 +104,9 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
     and resume exactly. The trainer calls :meth:`start` before training and :meth:`advance`
     after every optimizer step.
 
-    ``differentiable_loss(model, guide, *args)`` returns the loss summed over data points
-    (nats, like ``Trace_ELBO``) and averaged over particles; :attr:`last_terms` then holds the
-    true ELBO, rate and distortion per data point, for logging.
+    :meth:`loss_and_terms` returns the loss summed over data points (nats, like ``Trace_ELBO``)
+    and averaged over particles, together with a :class:`TermsSummary` of the true ELBO, rate and
+    distortion per data point; ``differentiable_loss`` (Pyro's API) returns the loss alone.
 
     Args:
         num_particles, vectorize_particles, max_plate_nesting: as in :class:`pyro.infer.ELBO`.
@@ -82,8 +132,6 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
         )
         self.analytic_kl = analytic_kl
         self.kl_weight = as_schedule(kl_weight)
-        self.last_terms: TermsSummary | None = None
-        self._particle_terms: list[TermsSummary] = []
 
     # ELBO.__call__ (returning an ELBOModule) and nn.Module.__call__ clash: keep Pyro's meaning.
     __call__ = Trace_ELBO.__call__
@@ -106,48 +154,34 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
             if isinstance(module, Schedule):
                 module.start(steps_per_epoch, total_steps)
 
-    def advance(self) -> None:
-        """Called by the trainer after every optimizer step: schedules move on."""
+    def advance(self, terms: TermsSummary | None = None) -> None:
+        """Called by the trainer after every optimizer step, with the step's terms: schedules move on."""
         for module in self.modules():
             if isinstance(module, Schedule):
                 module.advance()
 
     def _differentiable_loss_particle(self, model_trace, guide_trace):
-        terms = rate_distortion(model_trace, guide_trace, analytic_kl=self.analytic_kl)
-        loss = self.loss_from_terms(terms)
-        self._record(terms, loss)
+        """Pyro's per-particle hook (``Trace_ELBO.loss_and_grads`` calls it)."""
+        loss = self.loss_from_terms(rate_distortion(model_trace, guide_trace, analytic_kl=self.analytic_kl))
         return torch_item(loss), loss
 
-    def _record(self, terms: RateDistortion, loss: torch.Tensor) -> None:
-        n = terms.num_data
-        per_dim = None
-        sites = list(terms.rates.values())
-        if len(sites) == 1 and sites[0].per_dim is not None:
-            per_dim = sites[0].per_dim.detach() / sites[0].count
-        self._particle_terms.append(
-            TermsSummary(
-                objective=loss.detach() / n,
-                distortion=terms.distortion.detach() / n,
-                rate=terms.rate.detach() / n,
-                num_data=n,
-                rate_per_dim=per_dim,
-            )
-        )
+    def loss_and_terms(self, model, guide, *args, **kwargs) -> tuple[torch.Tensor, TermsSummary]:
+        """The differentiable loss (summed over data points, averaged over particles, nats) and
+        the particles' average :class:`TermsSummary`, as ``Trace_ELBO.differentiable_loss`` combines them."""
+        loss = 0.0
+        surrogate_loss = 0.0
+        records = []
+        for model_trace, guide_trace in self._get_traces(model, guide, args, kwargs):
+            terms = rate_distortion(model_trace, guide_trace, analytic_kl=self.analytic_kl)
+            particle_loss = self.loss_from_terms(terms)
+            records.append(TermsSummary.of(terms, particle_loss))
+            surrogate_loss += particle_loss / self.num_particles
+            loss += torch_item(particle_loss) / self.num_particles
+        warn_if_nan(surrogate_loss, "loss")
+        return loss + (surrogate_loss - torch_item(surrogate_loss)), TermsSummary.mean(records)
 
     def differentiable_loss(self, model, guide, *args, **kwargs) -> torch.Tensor:
-        self._particle_terms = []
-        loss = super().differentiable_loss(model, guide, *args, **kwargs)
-        records = self._particle_terms
-        self.last_terms = TermsSummary(
-            objective=sum(r.objective for r in records) / len(records),
-            distortion=sum(r.distortion for r in records) / len(records),
-            rate=sum(r.rate for r in records) / len(records),
-            num_data=records[0].num_data,
-            rate_per_dim=None
-            if records[0].rate_per_dim is None
-            else sum(r.rate_per_dim for r in records) / len(records),
-        )
-        return loss
+        return self.loss_and_terms(model, guide, *args, **kwargs)[0]
 
     def loss(self, model, guide, *args, **kwargs) -> float:
         """The objective's value (a float), without gradients."""
@@ -158,3 +192,8 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
         loss = self.differentiable_loss(model, guide, *args, **kwargs)
         loss.backward()
         return torch_item(loss)
+
+
+#: The objectives the command line knows by name (``--set objective=NAME``): a class or factory
+#: registers itself where it is defined (``@OBJECTIVES.register("elbo")``).
+OBJECTIVES: Registry[Objective] = Registry("objective")

@@ -81,6 +81,8 @@ class RateDistortion:
     num_data: int = 1
     #: ``-log p(x | z)`` of each observed site, per plate element, before summing.
     distortion_values: list[torch.Tensor] = field(default_factory=list)
+    #: an objective's own figures computed from these terms (e.g. InfoVAE's MMD), by name, for logs.
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def per_data_point(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Distortion and rate of each data point (shape of the observed sites' plates), nats.

@@ -1,8 +1,8 @@
 r"""Soft free bits: a KL weight adapted up or down around a target rate.
 
 Chen et al. (2017, appendix C) keep the rate near a target :math:`\lambda` with a KL weight
-:math:`w` instead of a hard floor: after each step, :math:`w \leftarrow w (1 + \delta)` when the
-batch-average rate exceeds :math:`(1 + \epsilon)\lambda`, :math:`w \leftarrow w / (1 + \delta)`
+:math:`w` instead of a hard floor: after each optimizer step, :math:`w \leftarrow w (1 + \delta)` when the
+step's average rate (over its accumulated batches) exceeds :math:`(1 + \epsilon)\lambda`, :math:`w \leftarrow w / (1 + \delta)`
 when it falls below :math:`(1 - \epsilon)\lambda`, with :math:`w` kept in ``[min_weight, 1]``
 (it never exceeds the ELBO's weight). The loss is :math:`D + w R`. The weight is a buffer, so it is
 checkpointed and logged.
@@ -15,9 +15,9 @@ from __future__ import annotations
 import torch
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective
+from pyrovae.infer.objective import Objective, TermsSummary
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.registry import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES
 
 
 @OBJECTIVES.register("soft_free_bits")
@@ -42,11 +42,11 @@ class SoftFreeBits(Objective):
     def loss_from_terms(self, terms: RateDistortion) -> torch.Tensor:
         return terms.distortion + self.weight * terms.rate
 
-    def advance(self) -> None:
-        super().advance()
-        if self.last_terms is None:
+    def advance(self, terms: TermsSummary | None = None) -> None:
+        super().advance(terms)
+        if terms is None:
             return
-        rate = float(self.last_terms.rate)
+        rate = float(terms.rate)
         if rate > (1 + self.tolerance) * self.target:
             self.weight.mul_(1 + self.step)
         elif rate < (1 - self.tolerance) * self.target:

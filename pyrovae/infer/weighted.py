@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pyrovae.errors import ConfigError
 from pyrovae.infer.objective import Objective
-from pyrovae.infer.registry import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES
 from pyrovae.infer.schedules import Schedule
 
 

@@ -1,11 +1,12 @@
 """Latent-variable modules: priors ``p(z)`` and amortised posteriors ``q(z | x)``.
 
-Posteriors map the encoder context ``h`` to a distribution: :class:`DiagonalNormal`, and the
+Posteriors map the encoder context ``h`` (a pooled vector, or per-token
+:class:`~pyrovae.nn.TokenStates`) to a distribution: :class:`DiagonalNormal`, and the
 normalizing flows :class:`PlanarFlow` and :class:`InverseAutoregressiveFlow` built on
 :class:`FlowPosterior`. Priors: :class:`StandardNormal`, :class:`LearnableNormal`,
 :class:`MixtureOfGaussians` and :class:`VampPrior`. :data:`POSTERIORS` and :data:`PRIORS` name
 them for the command line; :func:`posterior_factory` and :func:`prior_factory` turn a name or a
-guide file into what a model file's ``build(vocab, posterior=..., prior=...)`` takes.
+guide file into what a model file's ``build(codec, posterior=..., prior=...)`` takes.
 """
 
 from pyrovae.latent.factory import posterior_factory, prior_factory
@@ -14,9 +15,8 @@ from pyrovae.latent.iaf import InverseAutoregressiveFlow
 from pyrovae.latent.mixture import MixtureOfGaussians
 from pyrovae.latent.normal import DiagonalNormal
 from pyrovae.latent.planar import PlanarFlow
-from pyrovae.latent.posterior import Posterior
-from pyrovae.latent.prior import LearnableNormal, Prior, StandardNormal
-from pyrovae.latent.registry import POSTERIORS, PRIORS, PosteriorFactory, PriorFactory
+from pyrovae.latent.posterior import POSTERIORS, Posterior, PosteriorFactory
+from pyrovae.latent.prior import PRIORS, LearnableNormal, Prior, PriorFactory, SentencePrior, StandardNormal
 from pyrovae.latent.vamp import VampPrior
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "PosteriorFactory",
     "Prior",
     "PriorFactory",
+    "SentencePrior",
     "StandardNormal",
     "VampPrior",
     "posterior_factory",

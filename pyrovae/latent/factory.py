@@ -1,14 +1,14 @@
 """From a name or a guide file to the factory a model file's ``build()`` takes.
 
 ``--set posterior=iaf posterior.steps=4`` and ``--set posterior=guides/iaf.py posterior.steps=4``
-both become a :data:`~pyrovae.latent.registry.PosteriorFactory`, passed to the model file as
+both become a :data:`~pyrovae.latent.posterior.PosteriorFactory`, passed to the model file as
 ``build(vocab, ..., posterior=factory)``; likewise ``--set prior=NAME|FILE.py prior.KEY=VALUE``.
 
 A *guide file* is a Python file defining ``posterior(context_dim, latent_dim, **options)``
 returning a :class:`~pyrovae.latent.Posterior` (the files in ``guides/``); a prior file defines
 ``prior(latent_dim, **options)``. Their keyword options are what ``posterior.KEY=VALUE`` (or
-``prior.KEY=VALUE``) sets. Files are imported with the model-file loader
-(:mod:`pyrovae.cli.model_file`) and copied into the run directory as ``posterior.py`` /
+``prior.KEY=VALUE``) sets. Files are imported with :func:`pyrovae.user_file.import_user_file`
+and copied into the run directory as ``posterior.py`` /
 ``prior.py``, so a trained run does not depend on the original.
 
 Options are checked when the factory is made (before any data is read); values the module
@@ -24,7 +24,8 @@ from typing import Any, Callable, Collection
 
 from pyrovae.errors import ConfigError, ModelFileError
 from pyrovae.user_file import import_user_file
-from pyrovae.latent.registry import POSTERIORS, PRIORS, PosteriorFactory, PriorFactory
+from pyrovae.latent.posterior import POSTERIORS, PosteriorFactory
+from pyrovae.latent.prior import PRIORS, PriorFactory
 from pyrovae.registry import Registry
 
 #: The two kinds of latent module: their registry and the dimensions the model file fixes.

@@ -41,7 +41,8 @@ from pyro.nn import AutoRegressiveNN, ConditionalAutoRegressiveNN
 
 from pyrovae.errors import ConfigError
 from pyrovae.latent.flow import FlowPosterior
-from pyrovae.latent.registry import POSTERIORS, positive_int
+from pyrovae.latent.posterior import POSTERIORS
+from pyrovae.registry import positive_int
 
 
 class _SharedAffineAutoregressive(ConditionalTransformModule):

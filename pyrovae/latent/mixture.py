@@ -27,7 +27,8 @@ from torch import nn
 
 from pyrovae.errors import ConfigError
 from pyrovae.latent.prior import Prior
-from pyrovae.latent.registry import PRIORS, positive_int
+from pyrovae.latent.prior import PRIORS
+from pyrovae.registry import positive_int
 
 
 @PRIORS.register("mog")

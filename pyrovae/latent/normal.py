@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from pyrovae.latent.posterior import Posterior, at_least_float32
-from pyrovae.latent.registry import POSTERIORS
+from pyrovae.latent.posterior import POSTERIORS
 
 
 @POSTERIORS.register("normal")

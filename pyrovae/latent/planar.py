@@ -38,7 +38,8 @@ from pyro.nn import DenseNN
 
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.latent.flow import FlowPosterior
-from pyrovae.latent.registry import POSTERIORS, positive_int
+from pyrovae.latent.posterior import POSTERIORS
+from pyrovae.registry import positive_int
 
 #: :math:`w^\top u` at which :math:`\hat u = 0` (where :math:`m(a) = -1 + \log(1 + e^a) = 0`).
 _IDENTITY_ALIGNMENT = math.log(math.e - 1.0)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABCMeta, abstractmethod
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 from pyro.distributions import Distribution, TransformedDistribution
 from pyro.distributions.transforms import Transform
 from torch import nn
+
+from pyrovae.registry import Registry
 
 #: Device types whose autocast is switched off while a flow's transforms run.
 _AUTOCAST_DEVICES = ("cpu", "cuda")
@@ -61,7 +63,7 @@ class Posterior(nn.Module, metaclass=ABCMeta):
     context reaches :meth:`get_transforms` as float32 and the transforms run with autocast off.
 
     Constructors take ``(context_dim, latent_dim, **options)``; the keyword options are what
-    ``--set posterior.KEY=VALUE`` sets for a registered posterior (see :mod:`pyrovae.latent.registry`).
+    ``--set posterior.KEY=VALUE`` sets for a registered posterior (:data:`POSTERIORS`).
     """
 
     #: constructor arguments fixed by the model (not options of ``--set posterior.KEY=...``).
@@ -89,3 +91,13 @@ class Posterior(nn.Module, metaclass=ABCMeta):
         with full_precision():
             transforms = self.get_transforms(at_least_float32(context))
         return Float32TransformedDistribution(base, transforms) if transforms else base
+
+
+#: The posteriors the command line knows by name (``--set posterior=iaf``): a class registers
+#: itself where it is defined (``@POSTERIORS.register("iaf")``) and takes
+#: ``(context_dim, latent_dim, **options)``; the options are ``--set posterior.KEY=VALUE``.
+POSTERIORS: Registry[Posterior] = Registry("posterior")
+
+#: ``(context_dim, latent_dim) -> Posterior``, e.g. ``DiagonalNormal`` or ``partial(InverseAutoregressiveFlow, steps=4)``:
+#: what a model file's ``build`` receives, to make the posterior once the dimensions are known.
+PosteriorFactory = Callable[[int, int], Posterior]

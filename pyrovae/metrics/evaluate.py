@@ -9,7 +9,11 @@ Per sentence ``n`` with :math:`|x_n|` predicted tokens (words plus one end token
   (:func:`pyrovae.infer.importance.importance_log_likelihood`; Burda et al., arXiv:1509.00519),
   nats/sentence, and ``nll`` its negation;
 * ``nll_per_token`` :math:`= \sum_n -\widehat{\log p}(x_n) / \sum_n |x_n|` (nats/token) and
-  ``ppl`` :math:`= \exp(\texttt{nll\_per\_token})` (Barkhof 2021, eq. 3.2);
+  ``ppl`` :math:`= \exp(\texttt{nll\_per\_token})` (Barkhof 2021, eq. 3.2), per token of the
+  codec (a word, a subword, a character: the unit names it);
+* for codecs whose tokens are not words, also ``nll_per_word`` and ``ppl_per_word`` over the
+  whitespace words plus one end of sentence per sentence (:attr:`~pyrovae.text.TokenBatch.words`),
+  comparable with a word-level model's per-token figures;
 * ``active_units`` (Burda et al. 2016) and ``mutual_information`` :math:`I_q(x; z)` over the
   whole set (He et al., arXiv:1901.05534);
 * ``num_sentences`` and ``num_tokens``.
@@ -30,7 +34,7 @@ import torch
 from pyro.infer.enum import get_importance_trace
 from tqdm.auto import tqdm
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.errors import ConfigError, DataError, UnsupportedModelError
 from pyrovae.infer.elbo import ELBO
 from pyrovae.infer.importance import importance_log_likelihood
@@ -50,11 +54,11 @@ from pyrovae.metrics.mutual_information import mutual_information
 NO_LATENT_NOTE = "the model has no latent variable: no unit is active and I(x; z) = 0"
 
 
-def _per_token(nll: torch.Tensor, tokens: torch.Tensor) -> tuple[Estimate, Estimate]:
+def _per_token(nll: torch.Tensor, tokens: torch.Tensor, unit: str = "token", note: str | None = None) -> tuple[Estimate, Estimate]:
     """``nll_per_token`` and ``ppl`` with delta-method standard errors (see module docstring)."""
-    rate = Estimate.from_ratio(nll, tokens, "nats/token")
+    rate = Estimate.from_ratio(nll, tokens, f"nats/{unit}", note)
     ppl = math.exp(rate.value)
-    return rate, Estimate(ppl, None if rate.stderr is None else ppl * rate.stderr, "per-token perplexity")
+    return rate, Estimate(ppl, None if rate.stderr is None else ppl * rate.stderr, f"per-{unit} perplexity", note)
 
 
 def _sentence_terms(objective: Objective, model: Callable, guide: Callable, batch: TokenBatch) -> torch.Tensor:
@@ -143,7 +147,7 @@ def evaluate(
         raise ConfigError(f"mi_points must be at least 2 sentences, got {mi_points}")
     model, guide = model_and_guide(vae_or_pair)
     objective = objective if objective is not None else ELBO(analytic_kl=True)
-    terms, iw, lengths, means, posteriors = [], [], [], [], []
+    terms, iw, lengths, words, means, posteriors = [], [], [], [], [], []
     has_latent, au_problem, mi_problem = None, None, None
     modules = owning_modules(vae_or_pair, model, guide)
     device = parameter_device(modules)
@@ -160,6 +164,7 @@ def evaluate(
             if iw_samples > 0:
                 iw.append(importance_log_likelihood(model, guide, batch, num_samples=iw_samples).cpu())
             lengths.append(batch.lengths.cpu())
+            words.append(batch.words.cpu())
             if has_latent and au_problem is None:
                 try:
                     q = guide_posterior(guide, batch)
@@ -177,7 +182,7 @@ def evaluate(
             except UnsupportedModelError as error:
                 mi_problem = str(error)
 
-    terms_all, tokens = torch.cat(terms), torch.cat(lengths)
+    terms_all, tokens, word_counts = torch.cat(terms), torch.cat(lengths), torch.cat(words)
     if not has_latent:
         au = Estimate(0.0, None, "units", NO_LATENT_NOTE)
         mi = Estimate(0.0, None, "nats", NO_LATENT_NOTE)
@@ -197,6 +202,7 @@ def evaluate(
         "rate": Estimate.from_samples(terms_all[:, 1], "nats/sentence"),
         "distortion": Estimate.from_samples(terms_all[:, 2], "nats/sentence"),
     }
+    per_word = not torch.equal(word_counts, tokens)
     if iw:
         iw_all = torch.cat(iw)
         nll_per_token, ppl = _per_token(-iw_all, tokens)
@@ -206,16 +212,19 @@ def evaluate(
             "ppl": ppl,
             "nll_per_token": nll_per_token,
         }
+        if per_word:
+            nll_per_word, ppl_per_word = _per_token(-iw_all, word_counts, "word")
+            results |= {"ppl_per_word": ppl_per_word, "nll_per_word": nll_per_word}
     else:
-        bound_per_token, ppl_bound = _per_token(-terms_all[:, 0], tokens)
         note = "upper bound from -ELBO (no importance samples requested)"
-        results |= {
-            "neg_elbo_per_token": Estimate(bound_per_token.value, bound_per_token.stderr, "nats/token", note),
-            "ppl_bound": Estimate(ppl_bound.value, ppl_bound.stderr, "per-token perplexity", note),
-        }
+        bound_per_token, ppl_bound = _per_token(-terms_all[:, 0], tokens, note=note)
+        results |= {"neg_elbo_per_token": bound_per_token, "ppl_bound": ppl_bound}
+        if per_word:
+            bound_per_word, ppl_word_bound = _per_token(-terms_all[:, 0], word_counts, "word", note)
+            results |= {"neg_elbo_per_word": bound_per_word, "ppl_bound_per_word": ppl_word_bound}
     return results | {
         "active_units": au,
         "mutual_information": mi,
         "num_sentences": Estimate(float(terms_all.shape[0]), None, "sentences"),
         "num_tokens": Estimate(float(tokens.sum()), None, "tokens"),
-    }
+    } | ({"num_words": Estimate(float(word_counts.sum()), None, "words")} if per_word else {})

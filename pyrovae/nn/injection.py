@@ -1,4 +1,4 @@
-"""How a latent code enters a recurrent decoder.
+"""How a latent code enters a recurrent decoder: injections, small modules a decoder composes.
 
 Two couplings appear in the text-VAE literature, alone or together:
 
@@ -8,8 +8,15 @@ Two couplings appear in the text-VAE literature, alone or together:
 * **input concatenation** (e.g. Yang et al. 2017, He et al. 2019): ``z`` is appended to the
   embedding of every decoder input, so every step sees it.
 
-Each coupling is a small module; :class:`~pyrovae.nn.rnn_decoder.RecurrentDecoder` takes any
-combination of them. A new coupling subclasses :class:`LatentInjection`.
+Each coupling is a :class:`RecurrentInjection`; :class:`~pyrovae.nn.rnn_decoder.RecurrentDecoder`
+takes any list of them (none: a language model). A new coupling subclasses
+:class:`RecurrentInjection`. Attention decoders have their own injections (memory key/values, an
+embedding offset), which a Transformer decoder composes the same way.
+
+References: Bowman et al., "Generating Sentences from a Continuous Space" (arXiv:1511.06349);
+Yang et al., "Improved Variational Autoencoders for Text Modeling using Dilated Convolutions"
+(arXiv:1702.08139); He et al., "Lagging Inference Networks and Posterior Collapse in Variational
+Autoencoders" (arXiv:1901.05534).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import torch
 from torch import nn
 
 
-class LatentInjection(nn.Module):
+class RecurrentInjection(nn.Module):
     """Base class: contributes extra input features and/or an initial recurrent state."""
 
     #: width added to each decoder input by :meth:`input_features`.
@@ -33,10 +40,10 @@ class LatentInjection(nn.Module):
         return None
 
 
-class InitialStateInjection(LatentInjection):
-    """``h0 = tanh(W z + b)`` (and ``c0 = W' z + b'`` for an LSTM), one slice per layer."""
+class InitialStateInjection(RecurrentInjection):
+    """``c0 = W z + b`` and ``h0 = tanh(c0)``, one slice per layer; a GRU (``lstm=False``) gets ``h0`` only."""
 
-    def __init__(self, latent_dim: int, hidden_dim: int, num_layers: int, lstm: bool) -> None:
+    def __init__(self, latent_dim: int, hidden_dim: int, num_layers: int = 1, lstm: bool = True) -> None:
         super().__init__()
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
@@ -50,7 +57,7 @@ class InitialStateInjection(LatentInjection):
         return (hidden, cell) if self.lstm else hidden
 
 
-class InputConcatInjection(LatentInjection):
+class InputConcatInjection(RecurrentInjection):
     """Append ``z`` to the embedding of every decoder input."""
 
     def __init__(self, latent_dim: int) -> None:
@@ -60,6 +67,3 @@ class InputConcatInjection(LatentInjection):
     def input_features(self, z: torch.Tensor, steps: int) -> torch.Tensor:
         return z.unsqueeze(-2).expand(z.shape[0], steps, z.shape[-1])
 
-
-#: Names accepted by ``RecurrentDecoder(coupling=...)``.
-COUPLINGS = ("init", "concat", "both")

@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from pyrovae.nn.cells import recurrent_cell
+from pyrovae.text.batch import TokenBatch
 
 
 class RecurrentEncoder(nn.Module):
@@ -21,9 +22,11 @@ class RecurrentEncoder(nn.Module):
         cell: "lstm" or "gru".
         pad_id: id of the padding token (its embedding is zero and untrained).
 
-    ``forward(tokens [B, T], lengths [B]) -> context [B, output_dim]``;
-    ``encode_embedded(embedded [B, T, embed_dim], lengths [B] or None)`` does the same from
-    input vectors instead of token ids (what a VampPrior's learned pseudo-inputs are).
+    ``forward(batch) -> context [B, output_dim]`` reads the batch's encoder inputs
+    (:attr:`~pyrovae.text.TokenBatch.encoder_inputs`: the decoder's targets with a word-level
+    codec); ``encode(tokens [B, T], lengths [B])`` does the same from explicit tensors and
+    ``encode_embedded(embedded [B, T, embed_dim], lengths [B] or None)`` from input vectors instead
+    of token ids (what a VampPrior's learned pseudo-inputs are).
     """
 
     def __init__(
@@ -50,7 +53,11 @@ class RecurrentEncoder(nn.Module):
         )
         self.output_dim = hidden_dim * (2 if bidirectional else 1)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, batch: TokenBatch) -> torch.Tensor:
+        return self.encode(batch.encoder_inputs, batch.encoder_lengths)
+
+    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The context ``[B, output_dim]`` of token ids ``[B, T]`` whose first ``lengths`` are real."""
         return self.encode_embedded(self.dropout(self.embedding(tokens)), lengths)
 
     def encode_embedded(self, embedded: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:

@@ -29,10 +29,9 @@ from typing import Iterator
 import pyro
 import torch
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.batching import make_loader
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.train.optim import build_optimizer
+from pyrovae.text.batch import TokenBatch
 from pyrovae.train.trainer import Trainer
 
 
@@ -52,6 +51,7 @@ class AggressiveTrainer(Trainer):
         guide_ids = {id(p) for p in self.guide_params}
         self.model_params = [p for p in self.loss_module.parameters() if id(p) not in guide_ids]
         self.encoder_optimizer = build_optimizer(self.guide_params, self.config)
+        self.inner_batches = self.train_batches.reseeded(self.config.seed + 7919)
         self.max_inner_steps, self.inner_window = max_inner_steps, inner_window
         self.aggressive = True
         self.best_mi = -math.inf
@@ -61,13 +61,7 @@ class AggressiveTrainer(Trainer):
     def _inner_batches(self) -> Iterator[TokenBatch]:
         """An endless stream of shuffled training batches, resumable from (epoch, position)."""
         while True:
-            loader = make_loader(
-                self.train_set, self.vocab, self.config.batch_size, shuffle=True,
-                seed=self.config.seed + 7919, epoch=self.inner_epoch,
-                num_replicas=self.context.world_size, rank=self.context.rank,
-                skip_batches=self.inner_position,
-            )
-            for batch in loader:
+            for batch in self.inner_batches.epoch(self.inner_epoch, skip=self.inner_position):
                 self.inner_position += 1
                 yield batch.to(self.device)
             self.inner_epoch, self.inner_position = self.inner_epoch + 1, 0
@@ -81,7 +75,7 @@ class AggressiveTrainer(Trainer):
             batch = next(stream)
             self.encoder_optimizer.zero_grad(set_to_none=True)
             with pyro.validation_enabled(False), self.precision.autocast():
-                loss = self.wrapped(batch)
+                loss, _ = self.wrapped(batch)
             loss.backward()
             for p in self.model_params:
                 p.grad = None  # the decoder does not move in the inner loop
@@ -113,11 +107,11 @@ class AggressiveTrainer(Trainer):
         from pyrovae.metrics import AggregatePosterior, mutual_information
 
         record = {"aggressive": float(self.aggressive)}
-        if not self.aggressive or self.valid_set is None:
+        if not self.aggressive or self.valid_batches is None:
             return record
         self.vae.eval()
         with torch.no_grad(), pyro.validation_enabled(False), self.evaluation_rng():
-            posterior = AggregatePosterior.collect(self.vae.guide, self._eval_batches(self.valid_set))
+            posterior = AggregatePosterior.collect(self.vae.guide, self._eval_batches(self.valid_batches))
             mi = mutual_information(posterior).value
         self.vae.train()
         record["mutual_information"] = mi

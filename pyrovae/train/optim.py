@@ -7,14 +7,50 @@ from typing import Iterable
 
 import torch
 
+from pyrovae.errors import ConfigError
 from pyrovae.train.config import RunConfig
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
-    """The optimizer of the model and guide parameters (``optimizer``, ``lr``, ``weight_decay``)."""
-    return _OPTIMIZERS[config.optimizer](list(params), lr=config.lr, weight_decay=config.weight_decay)
+def parameter_groups(module: torch.nn.Module | Iterable[torch.nn.Parameter], lr: float) -> list[dict]:
+    """Optimizer parameter groups of ``module`` with learning rates relative to ``lr``.
+
+    A module may define ``parameter_groups()`` returning dicts with ``"params"`` and an optional
+    ``"lr_scale"`` (e.g. pretrained Transformer weights at 0.1 of the run's rate, fresh heads at
+    1); every parameter must appear in exactly one group. Otherwise (or for a plain iterable of
+    parameters) all parameters form one group at ``lr``.
+
+    Raises:
+        ConfigError: a parameter in no group or in two, or a non-positive ``lr_scale``.
+    """
+    groups = getattr(module, "parameter_groups", None)
+    if not callable(groups):
+        params = module.parameters() if isinstance(module, torch.nn.Module) else module
+        return [{"params": list(params), "lr": lr}]
+    built, seen = [], set()
+    for group in groups():
+        params, scale = list(group["params"]), float(group.get("lr_scale", 1.0))
+        if scale <= 0:
+            raise ConfigError(f"a parameter group's lr_scale must be positive, got {scale}")
+        for p in params:
+            if id(p) in seen:
+                raise ConfigError(f"{type(module).__name__}.parameter_groups() lists a parameter twice")
+            seen.add(id(p))
+        built.append({**{k: v for k, v in group.items() if k != "lr_scale"}, "params": params, "lr": lr * scale})
+    missing = [name for name, p in module.named_parameters() if id(p) not in seen]
+    if missing:
+        raise ConfigError(
+            f"{type(module).__name__}.parameter_groups() leaves out {len(missing)} parameter(s), e.g. {missing[0]}: "
+            "every parameter must be in one group"
+        )
+    return built
+
+
+def build_optimizer(module: torch.nn.Module | Iterable[torch.nn.Parameter], config: RunConfig) -> torch.optim.Optimizer:
+    """The optimizer of the model and guide parameters (``optimizer``, ``lr``, ``weight_decay``),
+    in the module's :func:`parameter_groups`."""
+    return _OPTIMIZERS[config.optimizer](parameter_groups(module, config.lr), lr=config.lr, weight_decay=config.weight_decay)
 
 
 def build_dual_optimizer(

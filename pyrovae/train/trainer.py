@@ -18,19 +18,17 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyro
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from pyrovae.data.batch import TokenBatch
-from pyrovae.data.batching import make_loader
-from pyrovae.data.dataset import SentenceDataset
-from pyrovae.data.vocabulary import Vocabulary
+from pyrovae.data.batching import EpochBatches
 from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
-from pyrovae.infer.objective import Objective
+from pyrovae.infer.objective import Objective, TermsSummary
+from pyrovae.text.batch import TokenBatch
 from pyrovae.train.checkpoint import (
     CheckpointManager,
     atomic_write_json,
@@ -76,12 +74,17 @@ class Trainer:
     """Fit a model/guide module (e.g. :class:`~pyrovae.vae.TextVAE`) with an objective.
 
     Args:
-        vae: an ``nn.Module`` with ``model(batch)`` and ``guide(batch)`` Pyro programs.
+        vae: an ``nn.Module`` with ``model(batch)`` and ``guide(batch)`` Pyro programs. It may
+            define ``parameter_groups()`` (see :func:`~pyrovae.train.optim.build_optimizer`) to
+            train parts at their own learning rate.
         objective: the loss; its parameters (learned multipliers) are trained too.
         config: the run configuration.
         run_dir: where checkpoints and logs go (written by rank 0 only).
-        train_set, valid_set: encoded sentences; ``valid_set`` may be None (no early stopping).
-        vocab: the vocabulary the datasets were encoded with.
+        train_batches: the training batches of every epoch, already sharded for this process
+            (:class:`~pyrovae.data.EpochBatches`: ``len()`` batches per epoch, ``epoch(e, skip)``).
+        valid_batches: the validation set, an iterable of batches in fixed order that can be
+            iterated again (e.g. :class:`~pyrovae.data.FixedBatches`); None: no validation and no
+            early stopping. Under DDP each process scores every ``world_size``-th batch.
         context: rank and world size (from :func:`~pyrovae.train.distributed.init_distributed`).
     """
 
@@ -91,28 +94,26 @@ class Trainer:
         objective: Objective,
         config: RunConfig,
         run_dir: str | Path,
-        train_set: SentenceDataset,
-        valid_set: SentenceDataset | None,
-        vocab: Vocabulary,
+        train_batches: EpochBatches,
+        valid_batches: Iterable[TokenBatch] | None = None,
         context: DistributedContext | None = None,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.context = context or DistributedContext()
         self.device = resolve_device(config.device, self.context)
-        self.vocab = vocab
-        self.train_set, self.valid_set = train_set, valid_set
+        self.train_batches, self.valid_batches = train_batches, valid_batches
         self.vae = vae.to(self.device)
         self.objective = objective.to(self.device)
         self.loss_module = VAELoss(self.vae, self.objective)
-        self.batches_per_epoch = len(self._train_batches(0))
+        self.batches_per_epoch = len(train_batches)
         self._materialize_lazy_parameters()
         self.wrapped: torch.nn.Module = self.loss_module
         if self.context.enabled:
             device_ids = [self.device.index] if self.device.type == "cuda" else None
             self.wrapped = DistributedDataParallel(self.loss_module, device_ids=device_ids)
         self.precision = Precision(config.amp, self.device)
-        self.optimizer = build_optimizer(self.vae.parameters(), config)
+        self.optimizer = build_optimizer(self.vae, config)
         self.dual_optimizer = build_dual_optimizer(self.objective.parameters(), config)
         self.optimizers = [o for o in (self.optimizer, self.dual_optimizer) if o is not None]
         self.steps_per_epoch = math.ceil(self.batches_per_epoch / config.accumulate)
@@ -124,23 +125,9 @@ class Trainer:
         self.monitor = self._build_monitor()
 
     # ------------------------------------------------------------------ data
-    def _train_batches(self, epoch: int, skip: int = 0):
-        return make_loader(
-            self.train_set,
-            self.vocab,
-            self.config.batch_size,
-            shuffle=True,
-            seed=self.config.seed,
-            epoch=epoch,
-            num_replicas=self.context.world_size,
-            rank=self.context.rank,
-            skip_batches=skip,
-        )
-
-    def _eval_batches(self, dataset: SentenceDataset) -> Iterator[TokenBatch]:
-        """This rank's share of ``dataset`` in fixed order, without the padding a sampler adds."""
-        loader = make_loader(dataset, self.vocab, self.config.eval_batch_size, shuffle=False)
-        for i, batch in enumerate(loader):
+    def _eval_batches(self, batches: Iterable[TokenBatch]) -> Iterator[TokenBatch]:
+        """This rank's share of ``batches`` in their fixed order, without the padding a sampler adds."""
+        for i, batch in enumerate(batches):
             if i % self.context.world_size == self.context.rank:
                 yield batch.to(self.device)
 
@@ -148,7 +135,7 @@ class Trainer:
         """Give lazily sized parameters (e.g. per-dimension MDR multipliers) their shapes with one
         forward pass, before the optimizer and DDP need them."""
         if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in self.loss_module.parameters()):
-            batch = next(iter(self._train_batches(0))).to(self.device)
+            batch = next(iter(self.train_batches.epoch(0))).to(self.device)
             with torch.no_grad(), pyro.validation_enabled(False):
                 self.loss_module(batch)
 
@@ -165,6 +152,7 @@ class Trainer:
             "objective": dict(self.objective.state_dict()),
             "rng": capture_rng_state(cuda_all_devices=not self.context.enabled),
             "running": self._running.cpu(),
+            "running_extras": {name: value.cpu() for name, value in self._running_extras.items()},
             "step": self.state.step,
             "extra": self.extra_state(),
         }
@@ -198,6 +186,7 @@ class Trainer:
             more_steps = self.config.max_steps is None or self.state.step < self.config.max_steps
             self.state.finished = not (more_epochs and more_steps)
         self._running = state["running"].to(self.device)
+        self._running_extras = {name: value.to(self.device) for name, value in state.get("running_extras", {}).items()}
         self.load_extra_state(state.get("extra", {}))
         restore_rng_state(state["rng"])
         if self.context.rank:  # other ranks continue their own streams from a derived seed
@@ -210,6 +199,8 @@ class Trainer:
     def fit(self, resume: bool = False) -> TrainState:
         """Train until ``epochs``/``max_steps`` or early stopping; returns the final state."""
         self._running = torch.zeros(len(_SUMS), device=self.device)
+        self._running_extras: dict[str, torch.Tensor] = {}
+        self._step_terms: list[TermsSummary] = []
         self._window_started = time.perf_counter()
         self._validated = False
         self.objective.start(self.steps_per_epoch, self.total_steps)
@@ -231,7 +222,7 @@ class Trainer:
         if state.epoch >= config.epochs:
             return self._finish("epochs")
         self.loss_module.train()
-        batches = self._train_batches(state.epoch, skip=state.batches_done)
+        batches = self.train_batches.epoch(state.epoch, skip=state.batches_done)
         bar = tqdm(
             total=self.batches_per_epoch,
             initial=state.batches_done,
@@ -272,14 +263,14 @@ class Trainer:
     def _forward_backward(self, batch: TokenBatch, defer_sync: bool) -> None:
         sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else contextlib.nullcontext()
         with sync:
-            loss = self._loss(batch)
-            terms = self.objective.last_terms
+            loss, terms = self._loss(batch)
             finite = torch.isfinite(loss).float()
             if self.context.enabled:
                 finite = self.context.all_reduce_sum(finite) / self.context.world_size
             if float(finite) < 1.0:
                 self._raise_non_finite(loss, terms)
             self.precision.backward(loss / self.config.accumulate)
+        self._step_terms.append(terms)
         n = terms.num_data
         self._running += torch.stack(
             [
@@ -290,8 +281,10 @@ class Trainer:
                 torch.tensor(float(batch.num_tokens), device=self.device),
             ]
         ).to(self._running)
+        for name, value in terms.extras.items():
+            self._running_extras[name] = self._running_extras.get(name, 0.0) + value.to(self._running) * n
 
-    def _loss(self, batch: TokenBatch) -> torch.Tensor:
+    def _loss(self, batch: TokenBatch) -> tuple[torch.Tensor, TermsSummary]:
         """The loss of one batch. The first batch runs with Pyro's and torch's argument and shape
         validation on, so a model that does not fit its data fails at once with a clear message;
         later batches skip those checks (they cost a full pass over the logits every step)."""
@@ -300,14 +293,14 @@ class Trainer:
             if not first:
                 return self.wrapped(batch)
             try:
-                loss = self.wrapped(batch)
+                result = self.wrapped(batch)
             except (ValueError, RuntimeError, TypeError) as error:
                 raise ModelFileError(
                     f"the model/guide failed on the first training batch ({batch.size} sentences, "
                     f"{batch.targets.shape[1]} positions): {type(error).__name__}: {error}"
                 ) from error
             self._validated = True
-            return loss
+            return result
 
     def _optimizer_step(self) -> None:
         self.precision.unscale(*self.optimizers)
@@ -321,7 +314,8 @@ class Trainer:
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         self.schedule.step()
-        self.objective.advance()
+        self.objective.advance(TermsSummary.pooled(self._step_terms))
+        self._step_terms = []
         self.state.step += 1
 
     def _raise_non_finite(self, value: torch.Tensor, terms, what: str = "training loss") -> None:
@@ -343,10 +337,16 @@ class Trainer:
         )
 
     # ------------------------------------------------------------ logging
-    def _reduced_running(self) -> dict[str, float]:
-        sums = self.context.all_reduce_sum(self._running).tolist()
+    def _reduced_running(self) -> tuple[dict[str, float], dict[str, float]]:
+        """The window's sums over every process (:data:`_SUMS`) and the objective's extras per sentence."""
+        names = sorted(self._running_extras)
+        packed = torch.cat([self._running] + [self._running_extras[name].reshape(1) for name in names])
+        reduced = self.context.all_reduce_sum(packed).tolist()
         self._running.zero_()
-        return dict(zip(_SUMS, sums))
+        self._running_extras = {}
+        sums = dict(zip(_SUMS, reduced))
+        sentences = max(sums["sentences"], 1.0)
+        return sums, {name: value / sentences for name, value in zip(names, reduced[len(_SUMS):])}
 
     @staticmethod
     def _averages(sums: dict[str, float]) -> dict[str, float]:
@@ -363,7 +363,7 @@ class Trainer:
         }
 
     def _log_training(self) -> dict[str, float]:
-        sums = self._reduced_running()
+        sums, extras = self._reduced_running()
         now = time.perf_counter()
         elapsed, self._window_started = max(now - self._window_started, 1e-9), now
         record = {
@@ -374,6 +374,7 @@ class Trainer:
             "tokens_per_s": sums["tokens"] / elapsed,
             "lr": self.schedule.get_last_lr()[0],
             **{f"objective.{k}": v for k, v in self.objective.state_summary().items()},
+            **{f"objective.{k}": v for k, v in extras.items()},
         }
         self.log.log(record)
         return record
@@ -382,13 +383,11 @@ class Trainer:
         """The latent-space monitor of ``config.monitor_every`` (None when off)."""
         if self.config.monitor_every is None:
             return None
-        if self.valid_set is None:
+        if self.valid_batches is None:
             raise ConfigError("monitor_every needs a validation set: its first sentences are the held-out monitor set")
         from pyrovae.diagnostics.monitor import TrainingMonitor
 
-        return TrainingMonitor.from_sentences(
-            self.valid_set, self.vocab, self.config.monitor_every, batch_size=self.config.eval_batch_size, device=self.device
-        )
+        return TrainingMonitor.from_batches(self.valid_batches, self.config.monitor_every, device=self.device)
 
     def _monitor_latents(self) -> None:
         """Latent-space checks on held-out sentences (rank 0 only), logged as split "monitor".
@@ -412,8 +411,8 @@ class Trainer:
             yield
 
     @torch.no_grad()
-    def validate(self, dataset: SentenceDataset) -> dict[str, float]:
-        """Objective, ELBO, rate and distortion on ``dataset`` (nats per sentence), all ranks."""
+    def validate(self, batches: Iterable[TokenBatch]) -> dict[str, float]:
+        """Objective, ELBO, rate and distortion on ``batches`` (nats per sentence), all ranks."""
         was_training = self.loss_module.training
         self.loss_module.eval()
         sums = torch.zeros(len(_SUMS), device=self.device)
@@ -421,10 +420,9 @@ class Trainer:
         # with the same noise, and the training stream is the same whether or not (or how often)
         # validation ran, so runs stopped and resumed at any step continue identically.
         with self.evaluation_rng():
-            for batch in self._eval_batches(dataset):
+            for batch in self._eval_batches(batches):
                 with pyro.validation_enabled(False), self.precision.autocast():
-                    self.loss_module(batch)
-                terms = self.objective.last_terms
+                    _, terms = self.loss_module(batch)
                 n = terms.num_data
                 sums += torch.tensor(
                     [float(terms.objective) * n, float(terms.distortion) * n, float(terms.rate) * n, n, batch.num_tokens],
@@ -438,8 +436,8 @@ class Trainer:
         if self._running[3] > 0:
             self._log_training()
         improved = False
-        if self.valid_set is not None:
-            record = {"split": "valid", "step": state.step, "epoch": state.epoch + 1, **self.validate(self.valid_set)}
+        if self.valid_batches is not None:
+            record = {"split": "valid", "step": state.step, "epoch": state.epoch + 1, **self.validate(self.valid_batches)}
             record |= self.end_of_epoch(partial)
             self.log.log(record)
             state.history.append(record)
@@ -458,9 +456,9 @@ class Trainer:
             state.finished, state.stop_reason = True, f"early stopping after {state.bad_epochs} epochs without improvement"
         elif not partial and state.epoch >= self.config.epochs:
             state.finished, state.stop_reason = True, "epochs"
-        self._checkpoint(pointer="best" if improved or self.valid_set is None else None)
+        self._checkpoint(pointer="best" if improved or self.valid_batches is None else None)
 
     def _finish(self, reason: str) -> None:
         if not self.state.finished:
             self.state.finished, self.state.stop_reason = True, reason
-            self._checkpoint(pointer="best" if self.valid_set is None else None)
+            self._checkpoint(pointer="best" if self.valid_batches is None else None)

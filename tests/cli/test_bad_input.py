@@ -146,7 +146,7 @@ def test_bad_schedule_spec(capsys, tiny_corpus, tmp_path):
 
 
 def test_evaluate_and_sample_refuse_non_positive_sizes(capsys, tmp_path):
-    from pyrovae.data import Vocabulary
+    from pyrovae.text import Vocabulary
     from pyrovae.train.config import RunConfig
     from pyrovae.train.run_directory import RunDirectory
 

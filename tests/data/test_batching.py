@@ -1,4 +1,4 @@
-"""Tests of SentenceDataset, collate, BucketBatchSampler and make_loader."""
+"""Tests of SentenceDataset, BucketBatchSampler, make_loader, EpochBatches and FixedBatches."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from torch.utils.data import DistributedSampler
 
 from pyrovae.data import (
     BucketBatchSampler,
+    EpochBatches,
+    FixedBatches,
     SentenceDataset,
-    TokenBatch,
-    Vocabulary,
-    collate,
     default_corpus,
     make_loader,
     read_text_file,
 )
 from pyrovae.data.batching import POOL_BATCHES
 from pyrovae.errors import ConfigError, DataError
+from pyrovae.text import EncodedSentence, TokenBatch, Vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -35,37 +35,14 @@ def test_dataset_drops_long_and_empty_sentences():
     vocab = Vocabulary.build(["a b c d e"])
     data = SentenceDataset(["a b", "", "a b c d", "zz", ["c", "d", "e"]], vocab, max_length=3)
     assert len(data) == 3 and data.num_dropped_long == 1 and data.num_dropped_empty == 1
-    assert data[0] == vocab.encode("a b") and data[1] == [vocab.unk_id]
+    assert list(data[0].ids) == vocab.encode("a b") and list(data[1].ids) == [vocab.unk_id]
+    assert [item.words for item in data] == [2, 1, 3] and data.num_words == 9
     assert data.lengths == [3, 2, 4] and data.source_index == [0, 3, 4]
     assert data.num_tokens == 9
     with pytest.raises(ConfigError, match="max_length"):
         SentenceDataset(["a"], vocab, max_length=0)
     with pytest.raises(DataError, match="raise max_length"):
         SentenceDataset(["a b c d"], vocab, max_length=2)
-
-
-def test_collate_layout():
-    vocab = Vocabulary.build(["a b c"])
-    a, b, c = vocab.encode("a b c")
-    batch = collate([[a, b, c], [], [b]], vocab, index=[7, 3, 5])
-    assert isinstance(batch, TokenBatch)
-    bos, eos, pad = vocab.bos_id, vocab.eos_id, vocab.pad_id
-    assert batch.tokens.tolist() == [
-        [bos, a, b, c, eos],
-        [bos, eos, pad, pad, pad],
-        [bos, b, eos, pad, pad],
-    ]
-    assert batch.tokens.dtype == torch.long and batch.lengths.tolist() == [4, 1, 2]
-    assert batch.index.tolist() == [7, 3, 5] and batch.pad_id == pad
-    assert batch.mask.tolist() == [
-        [True, True, True, True],
-        [True, False, False, False],
-        [True, True, False, False],
-    ]
-    assert (batch.targets[batch.mask] != pad).all() and (batch.targets[~batch.mask] == pad).all()
-    assert batch.num_tokens == 7 and collate([[a]], vocab).index is None
-    with pytest.raises(DataError, match="index"):
-        collate([[a], [b]], vocab, index=[1])
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
@@ -157,25 +134,45 @@ def test_make_loader_batches_and_skip(austen):
     data, vocab = austen
     kwargs = dict(batch_size=64, shuffle=True, seed=2, epoch=1)
     expected = BucketBatchSampler(data.lengths, 64, seed=2).batches(1)
-    loader = make_loader(data, vocab, **kwargs)
+    loader = make_loader(data, **kwargs)
     batches = list(loader)
     assert len(loader) == len(batches) == len(expected)
     assert [b.index.tolist() for b in batches] == expected
     first = batches[0]
     for row, i in enumerate(first.index.tolist()):
-        n = len(data[i])
-        assert first.tokens[row, 1 : n + 1].tolist() == data[i]
+        n = len(data[i].ids)
+        assert first.tokens[row, 1 : n + 1].tolist() == list(data[i].ids)
         assert first.lengths[row] == n + 1 == data.lengths[i]
-    skipped = list(make_loader(data, vocab, skip_batches=5, **kwargs))
+    skipped = list(make_loader(data, skip_batches=5, **kwargs))
     assert [b.index.tolist() for b in skipped] == expected[5:]
-    assert len(make_loader(data, vocab, skip_batches=len(expected), **kwargs)) == 0
+    assert len(make_loader(data, skip_batches=len(expected), **kwargs)) == 0
     with pytest.raises(ConfigError, match="skip_batches"):
-        make_loader(data, vocab, skip_batches=len(expected) + 1, **kwargs)
+        make_loader(data, skip_batches=len(expected) + 1, **kwargs)
 
 
 def test_make_loader_with_replicas(austen):
     data, vocab = austen
-    loaders = [make_loader(data, vocab, 50, True, 0, 0, num_replicas=2, rank=r) for r in (0, 1)]
+    loaders = [make_loader(data, 50, True, 0, 0, num_replicas=2, rank=r) for r in (0, 1)]
     seen = [flat(b.index.tolist() for b in loader) for loader in loaders]
     assert len(loaders[0]) == len(loaders[1])
     assert set(seen[0]) | set(seen[1]) == set(range(len(data)))
+
+
+def test_epoch_batches_are_the_loader_of_each_epoch(austen):
+    data, _ = austen
+    epochs = EpochBatches(data, 64, seed=2)
+    expected = BucketBatchSampler(data.lengths, 64, seed=2).batches(3)
+    assert len(epochs) == len(expected)
+    assert [b.index.tolist() for b in epochs.epoch(3, skip=4)] == expected[4:]
+    other = epochs.reseeded(9)
+    assert [b.index.tolist() for b in other.epoch(3)] == BucketBatchSampler(data.lengths, 64, seed=9).batches(3)
+
+
+def test_fixed_batches_repeat_the_same_pass(austen):
+    data, _ = austen
+    fixed = FixedBatches(data, 100)
+    first, second = [b.index.tolist() for b in fixed], [b.index.tolist() for b in fixed]
+    assert first == second and len(fixed) == len(first) and sorted(flat(first)) == list(range(len(data)))
+    head = fixed.first(150)
+    assert [b.size for b in head] == [100, 50] and all(b.index is None for b in head)
+    assert head[0].tokens[0, 1 : len(data[0].ids) + 1].tolist() == list(data[0].ids)

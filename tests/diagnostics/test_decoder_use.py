@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy.spatial.distance import jensenshannon
 
-from pyrovae.data import Vocabulary, collate
+from pyrovae.text import Vocabulary
 from pyrovae.diagnostics import decoder_use, jensen_shannon
 from pyrovae.errors import ConfigError
 from pyrovae.latent import DiagonalNormal, StandardNormal
@@ -45,8 +45,8 @@ def test_a_decoder_that_ignores_z_gives_zero():
 def _one_word_batches(vocab: Vocabulary, count: int, words: list[str]) -> list:
     generator = torch.Generator().manual_seed(0)
     picks = torch.randint(len(words), (count,), generator=generator).tolist()
-    sentences = [vocab.encode(words[i]) for i in picks]
-    return [collate(sentences[i : i + 100], vocab) for i in range(0, count, 100)]
+    sentences = [words[i] for i in picks]
+    return [vocab.batch(sentences[i : i + 100]) for i in range(0, count, 100)]
 
 
 def test_a_code_naming_the_first_word_gives_the_known_accuracy_drop_and_js():

@@ -6,7 +6,7 @@ import pyro
 import pytest
 import torch
 
-from pyrovae.data import Vocabulary, collate
+from pyrovae.text import Vocabulary
 from pyrovae.diagnostics import MinimalPair, minimal_pairs, read_minimal_pairs
 from pyrovae.distributions import TokenSequence
 from pyrovae.errors import DataError
@@ -84,7 +84,7 @@ def test_a_decoder_that_ignores_z_scores_like_its_language_model():
     result = minimal_pairs(vae, vocab, pairs, num_samples=2)
 
     def log_p(sentences):
-        batch = collate([vocab.encode(s) for s in sentences], vocab)
+        batch = vocab.batch(sentences)
         return TokenSequence(decoder(batch.decoder_inputs), batch.lengths).log_prob(batch.targets)
 
     with torch.no_grad():

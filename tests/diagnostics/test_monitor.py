@@ -7,14 +7,15 @@ import warnings
 import pytest
 import torch
 
-from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, read_text_file
+from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
+from pyrovae.text import Vocabulary
 from pyrovae.diagnostics import LatentDriftWarning, PosteriorCollapseWarning, TrainingMonitor
 from pyrovae.errors import ConfigError
 from pyrovae.infer import ELBO
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer
-from tests.helpers import tiny_batch, tiny_vae
+from tests.helpers import make_trainer, tiny_batch, tiny_vae
 
 
 def _record(rate, marginal_kl, mmd=0.01, active_units=3.0, step=0):
@@ -73,7 +74,7 @@ def corpus():
 def _trainer(run_dir, corpus, **changes) -> Trainer:
     vocab, train, valid = corpus
     options = dict(batch_size=16, epochs=2, progress=False, log_every=2, checkpoint_every=2, seed=1)
-    return Trainer(tiny_vae(), ELBO(), RunConfig(**{**options, **changes}), run_dir, train, valid, vocab)
+    return make_trainer(Trainer, tiny_vae(), ELBO(), RunConfig(**{**options, **changes}), run_dir, train, valid)
 
 
 def test_monitor_logs_records_without_perturbing_training_and_resumes_identically(tmp_path, corpus):
@@ -108,6 +109,6 @@ def test_monitor_logs_records_without_perturbing_training_and_resumes_identicall
 def test_monitor_needs_a_validation_set(tmp_path, corpus):
     vocab, train, _ = corpus
     with pytest.raises(ConfigError, match="validation set"):
-        Trainer(tiny_vae(), ELBO(), RunConfig(monitor_every=5, progress=False), tmp_path, train, None, vocab)
+        make_trainer(Trainer, tiny_vae(), ELBO(), RunConfig(monitor_every=5, progress=False), tmp_path, train, None)
     with pytest.raises(ConfigError, match="monitor_every"):
         RunConfig(monitor_every=0)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.distributions import TokenSequence
 
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from pyrovae import LanguageModel
-from pyrovae.data import SentenceDataset, Vocabulary, make_loader
+from pyrovae.data import FixedBatches, SentenceDataset
+from pyrovae.text import Vocabulary
 from pyrovae.errors import DataError, UnsupportedModelError
 from pyrovae.generation import SentenceGenerator, TopK
 from pyrovae.nn import RecurrentDecoder
@@ -25,7 +26,7 @@ def test_posterior_codes_are_the_posterior_means_or_its_draws(vocab):
     vae = tiny_vae(latent_dim=3).eval()
     generator = SentenceGenerator(vae, vocab)
     sentences = ["w1 w2", "w3 w4 w5 w6"]
-    q = vae.posterior_distribution(generator.batch(sentences))
+    q = vae.posterior_distribution(vocab.batch(sentences))
     assert torch.equal(generator.posterior_codes(sentences), q.mean)
     pyro.set_rng_seed(0)
     draws = generator.posterior_codes(sentences, num_samples=4)
@@ -37,7 +38,7 @@ def test_reconstructions_decode_the_posterior_means(vocab):
     vae = tiny_vae(latent_dim=3, seed=2).eval()
     generator = SentenceGenerator(vae, vocab, max_length=7)
     sentences = ["w1 w2", "w3 w4 w5 w6", "w0"]
-    means = vae.posterior_distribution(generator.batch(sentences)).mean
+    means = vae.posterior_distribution(vocab.batch(sentences)).mean
     expected = [vocab.decode(ids) for ids in vae.decode(means, vocab.bos_id, vocab.eos_id, max_length=7)]
     assert generator.reconstruct(sentences) == expected
 
@@ -57,7 +58,7 @@ def test_prior_and_posterior_samples_follow_the_seed_and_the_strategy(vocab):
 def test_reconstruct_corpus_returns_the_references_in_batch_order(vocab):
     sentences = ["w1 w2", "w3 w4 w5 w6", "w0", "w7 w7 w7", "w9 w10"]
     dataset = SentenceDataset(sentences, vocab)
-    batches = list(make_loader(dataset, vocab, batch_size=2, shuffle=False))
+    batches = list(FixedBatches(dataset, 2))
     generator = SentenceGenerator(tiny_vae(latent_dim=3).eval(), vocab, max_length=3)
     hypotheses, references = generator.reconstruct_corpus(batches)
     order = torch.cat([batch.index for batch in batches]).tolist()
@@ -80,6 +81,6 @@ def test_bad_input(vocab):
     with pytest.raises(DataError, match="sentence 2 is empty"):
         generator.reconstruct(["w1", "  "])
     with pytest.raises(DataError, match="no sentences"):
-        generator.batch([])
+        vocab.batch([])
     with pytest.raises(UnsupportedModelError, match="no decode"):
         SentenceGenerator(object(), vocab)

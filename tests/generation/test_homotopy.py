@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pyrovae.data import Vocabulary
+from pyrovae.text import Vocabulary
 from pyrovae.errors import ConfigError
 from pyrovae.generation import SentenceGenerator, homotopy
 from tests.helpers import VOCAB, tiny_vae

@@ -222,9 +222,9 @@ def test_info_vae_adds_the_weighted_mmd_of_posterior_and_prior_samples():
 
     vae, batch = tiny_vae(), tiny_batch(size=6)
     objective = InfoVAE(alpha=1.0, lambda_=10.0)
-    loss = objective.differentiable_loss(vae.model, vae.guide, batch)
-    mmd = objective.state_summary()["mmd2"]
-    assert torch.allclose(loss, objective.last_terms.distortion * 6 + 6 * 10.0 * mmd, atol=1e-4)
+    loss, terms = objective.loss_and_terms(vae.model, vae.guide, batch)
+    mmd = terms.extras["mmd2"]
+    assert torch.allclose(loss, terms.distortion * 6 + 6 * 10.0 * mmd, atol=1e-4)
 
 
 def test_soft_free_bits_weight_moves_toward_the_target():
@@ -232,13 +232,15 @@ def test_soft_free_bits_weight_moves_toward_the_target():
 
     vae, batch = tiny_vae(), tiny_batch()
     objective = SoftFreeBits(target=5.0, step=0.5)
-    objective.differentiable_loss(vae.model, vae.guide, batch)  # tiny untrained rate << 5 nats
-    objective.advance()
+    _, terms = objective.loss_and_terms(vae.model, vae.guide, batch)  # tiny untrained rate << 5 nats
+    objective.advance(terms)
+    assert float(objective.weight) == pytest.approx(1 / 1.5)
+    objective.advance()  # a step without terms leaves the weight alone
     assert float(objective.weight) == pytest.approx(1 / 1.5)
     high = SoftFreeBits(target=1e-6, step=0.5)
     high.weight.fill_(0.5)
-    high.differentiable_loss(vae.model, vae.guide, batch)
-    high.advance()
+    _, terms = high.loss_and_terms(vae.model, vae.guide, batch)
+    high.advance(terms)
     assert float(high.weight) == pytest.approx(0.75)
 
 

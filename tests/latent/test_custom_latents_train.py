@@ -17,7 +17,8 @@ from pyro.distributions.transforms import Permute, conditional_affine_coupling
 from pyro.infer.enum import get_importance_trace
 from torch import nn
 
-from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, make_loader, read_text_file
+from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
+from pyrovae.text import Vocabulary
 from pyrovae.infer import ELBO, rate_distortion
 from pyrovae.latent import Posterior, Prior
 from pyrovae.metrics import evaluate
@@ -26,7 +27,7 @@ from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer
 from pyrovae.vae import TextVAE
-from tests.helpers import VOCAB, tiny_vae
+from tests.helpers import VOCAB, make_trainer, tiny_vae
 
 
 class StudentTPrior(Prior):
@@ -77,7 +78,7 @@ def corpus():
 def test_custom_prior_and_posterior_train_and_reload(tmp_path, corpus):
     vocab, train, valid = corpus
     config = RunConfig(batch_size=16, epochs=2, progress=False, log_every=2, checkpoint_every=3, lr=0.01)
-    trainer = Trainer(custom_vae(), ELBO(), config, tmp_path, train, valid, vocab)
+    trainer = make_trainer(Trainer, custom_vae(), ELBO(), config, tmp_path, train, valid)
     before = {k: v.clone() for k, v in trainer.vae.posterior.state_dict().items()}
     state = trainer.fit()
     assert state.finished and state.step == 12
@@ -91,7 +92,7 @@ def test_custom_prior_and_posterior_train_and_reload(tmp_path, corpus):
     reloaded.load_state_dict(CheckpointManager(tmp_path).load_model_weights("latest", device="cpu"))
     for k, v in trainer.vae.state_dict().items():
         assert torch.equal(reloaded.state_dict()[k], v)
-    batches = list(make_loader(valid, vocab, 16, shuffle=False))
+    batches = list(FixedBatches(valid, 16))
     model_trace, guide_trace = get_importance_trace("flat", 1, reloaded.model, reloaded.guide, (batches[0],), {})
     assert not rate_distortion(model_trace, guide_trace).rates["z"].analytic  # Monte Carlo rate
     report = evaluate(reloaded, batches, iw_samples=3)

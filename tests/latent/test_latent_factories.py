@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pyrovae.cli.model_file import load_model_file
-from pyrovae.data import Vocabulary, collate
+from pyrovae.model_file import load_model_file
+from pyrovae.text import Vocabulary
 from pyrovae.errors import ConfigError, ModelFileError
 from pyrovae.infer import ELBO
 from pyrovae.latent import (
@@ -34,8 +34,8 @@ TINY = {"latent_dim": 3, "embed_dim": 8, "hidden_dim": 12}
 
 
 def _train_one_step(model) -> torch.Tensor:
-    batch = collate([VOCAB.encode("the cat sat ."), VOCAB.encode("a dog ran on the mat .")], VOCAB)
-    loss = VAELoss(model, ELBO())(batch)
+    batch = VOCAB.batch(["the cat sat .", "a dog ran on the mat ."])
+    loss, _ = VAELoss(model, ELBO())(batch)
     loss.backward()
     return loss
 

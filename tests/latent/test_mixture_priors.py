@@ -89,7 +89,7 @@ def test_learnable_normal_prior_keeps_the_analytic_per_dimension_kl():
 def test_encoder_reads_embedded_inputs_like_tokens():
     encoder = tiny_vae().encoder.eval()
     tokens = torch.randint(4, 20, (3, 6))
-    from_tokens = encoder(tokens, torch.full((3,), 6))
+    from_tokens = encoder.encode(tokens, torch.full((3,), 6))
     assert torch.allclose(encoder.encode_embedded(encoder.embedding(tokens)), from_tokens, atol=1e-6)
 
 

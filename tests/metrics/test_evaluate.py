@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from pyrovae.data.batch import TokenBatch
+from pyrovae.text.batch import TokenBatch
 from pyrovae.errors import ConfigError
 from pyrovae.distributions.token_sequence import TokenSequence
 from pyrovae.latent import DiagonalNormal, StandardNormal

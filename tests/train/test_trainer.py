@@ -12,7 +12,8 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pyrovae.data import SentenceDataset, Vocabulary, default_corpus, read_text_file
+from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
+from pyrovae.text import Vocabulary
 from pyrovae.errors import NonFiniteLossError
 from pyrovae.infer import ELBO
 from pyrovae.latent import StandardNormal
@@ -20,7 +21,7 @@ from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer
-from tests.helpers import tiny_vae
+from tests.helpers import make_trainer, tiny_vae
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,7 +42,7 @@ def _config(**changes) -> RunConfig:
 def _fit(tmp_path, corpus, vae=None, **changes):
     vocab, train, valid = corpus
     vae = vae or tiny_vae()
-    trainer = Trainer(vae, ELBO(), _config(**changes), tmp_path, train, valid, vocab)
+    trainer = make_trainer(Trainer, vae, ELBO(), _config(**changes), tmp_path, train, valid)
     return trainer, trainer.fit()
 
 
@@ -129,8 +130,8 @@ def test_ddp_two_processes_gloo_reduce_validation_exactly(tmp_path):
     from pyrovae.train.run_directory import RunDirectory
 
     model, vocab, config = RunDirectory(out).load_model("latest")
-    trainer = Trainer(model, ELBO(), config, tmp_path / "scratch", SentenceDataset(sentences, vocab), None, vocab)
-    single = trainer.validate(SentenceDataset(valid, vocab))
+    trainer = make_trainer(Trainer, model, ELBO(), config, tmp_path / "scratch", SentenceDataset(sentences, vocab))
+    single = trainer.validate(FixedBatches(SentenceDataset(valid, vocab), config.eval_batch_size))
     ddp = [r for r in log if r["split"] == "valid"][-1]
     assert ddp["sentences"] == single["sentences"] == 40
     assert ddp["tokens"] == single["tokens"]
@@ -146,7 +147,7 @@ def test_resumed_run_continues_schedule_and_multiplier(tmp_path, corpus):
     def trainer(run_dir, max_steps):
         objective = MDR(per_dim=0.2, kl_weight="linear(steps=6)")
         config = _config(max_steps=max_steps, epochs=5, checkpoint_every=2, seed=1)
-        return Trainer(tiny_vae(), objective, config, run_dir, train, valid, vocab)
+        return make_trainer(Trainer, tiny_vae(), objective, config, run_dir, train, valid)
 
     unbroken = trainer(tmp_path / "unbroken", 8)
     unbroken.fit()
@@ -168,7 +169,7 @@ def test_aggressive_training_moves_only_the_encoder_in_its_inner_loop(tmp_path, 
     from pyrovae.train.aggressive import AggressiveTrainer
 
     vocab, train, valid = corpus
-    trainer = AggressiveTrainer(tiny_vae(), ELBO(), _config(epochs=1, max_steps=3), tmp_path, train, valid, vocab,
+    trainer = make_trainer(AggressiveTrainer, tiny_vae(), ELBO(), _config(epochs=1, max_steps=3), tmp_path, train, valid,
                                 max_inner_steps=4, inner_window=2)
     decoder_before = [p.detach().clone() for p in trainer.vae.model_parameters()]
     encoder_before = [p.detach().clone() for p in trainer.vae.guide_parameters()]
@@ -182,7 +183,7 @@ def test_aggressive_training_logs_mi_and_stops_when_it_falls(tmp_path, corpus):
     from pyrovae.train.aggressive import AggressiveTrainer
 
     vocab, train, valid = corpus
-    trainer = AggressiveTrainer(tiny_vae(), ELBO(), _config(epochs=2), tmp_path, train, valid, vocab,
+    trainer = make_trainer(AggressiveTrainer, tiny_vae(), ELBO(), _config(epochs=2), tmp_path, train, valid,
                                 max_inner_steps=2, inner_window=2)
     trainer.fit()
     records = [r for r in read_log(tmp_path) if r["split"] == "valid"]
@@ -202,7 +203,7 @@ def test_best_checkpoint_selection(tmp_path, corpus, select):
     from pyrovae.infer import BetaC
 
     objective = BetaC(capacity=5.0)
-    trainer = Trainer(tiny_vae(), objective, _config(epochs=2, select=select), tmp_path, train, valid, vocab)
+    trainer = make_trainer(Trainer, tiny_vae(), objective, _config(epochs=2, select=select), tmp_path, train, valid)
     trainer.fit()
     manager = CheckpointManager(tmp_path)
     best, latest = manager.read_pointer("best")["tag"], manager.read_pointer("latest")["tag"]
@@ -223,7 +224,7 @@ def test_mdr_multiplier_takes_one_projected_ascent_step_per_optimizer_step(tmp_p
     vocab, train, valid = corpus
     objective = MDR(target=3.0, initial_multiplier=0.25)
     config = _config(max_steps=1, objective_optimizer="sgd", objective_lr=0.05, grad_clip=1e-6, lr=1e-3, log_every=1)
-    trainer = Trainer(tiny_vae(), objective, config, tmp_path, train, valid, vocab)
+    trainer = make_trainer(Trainer, tiny_vae(), objective, config, tmp_path, train, valid)
     assert isinstance(trainer.dual_optimizer, torch.optim.SGD) and isinstance(trainer.optimizer, torch.optim.Adam)
     assert trainer.dual_optimizer.param_groups[0]["weight_decay"] == 0.0
     assert [p for group in trainer.optimizer.param_groups for p in group["params"]] == list(trainer.vae.parameters())
@@ -233,5 +234,5 @@ def test_mdr_multiplier_takes_one_projected_ascent_step_per_optimizer_step(tmp_p
 
     objective = MDR(target=0.0, initial_multiplier=0.01)  # satisfied: the step would go below 0
     config = _config(max_steps=1, objective_optimizer="sgd", objective_lr=10.0)
-    Trainer(tiny_vae(), objective, config, tmp_path / "b", train, valid, vocab).fit()
+    make_trainer(Trainer, tiny_vae(), objective, config, tmp_path / "b", train, valid).fit()
     assert objective.multiplier.item() == 0.0

@@ -1,4 +1,4 @@
-"""A word-level vocabulary: the map between whitespace tokens and integer ids."""
+"""A word-level vocabulary: the map between whitespace tokens and integer ids, pyrovae's default codec."""
 
 from __future__ import annotations
 
@@ -6,19 +6,27 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import torch
 
 from pyrovae.errors import CheckpointError, ConfigError, DataError
+from pyrovae.text.codec import TextCodec
 
 _FORMAT = "pyrovae.vocabulary"
 _VERSION = 1
 
 
-class Vocabulary:
-    """Word-level vocabulary with four reserved tokens.
+#: The file a vocabulary is saved as inside a codec folder of a run directory.
+FILE_NAME = "vocab.json"
+
+
+class Vocabulary(TextCodec):
+    """Word-level vocabulary with four reserved tokens: the default :class:`~pyrovae.text.TextCodec`.
+
+    A sentence is split on whitespace; each word is a token, so per-token figures are per word
+    (plus one end-of-sentence token per sentence).
 
     Ids ``0..3`` are always ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``; words follow in order of
     decreasing training-corpus frequency (ties broken alphabetically), so a vocabulary built from
@@ -42,6 +50,7 @@ class Vocabulary:
     unk_id: int = 1
     bos_id: int = 2
     eos_id: int = 3
+    token_unit = "word"
 
     def __init__(self, tokens: Sequence[str]) -> None:
         tokens = list(tokens)
@@ -101,6 +110,10 @@ class Vocabulary:
         return cls(list(cls.SPECIALS) + words)
 
     # ----------------------------------------------------------------------------------- mapping
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._tokens)
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -163,6 +176,15 @@ class Vocabulary:
         return " ".join(words)
 
     # ----------------------------------------------------------------------------------- files
+
+    def save_pretrained(self, directory: Path) -> None:
+        """Write ``directory/vocab.json`` (see :meth:`save`)."""
+        self.save(Path(directory) / FILE_NAME)
+
+    @classmethod
+    def from_pretrained(cls, directory: Path, namespace: Mapping[str, type] | None = None) -> "Vocabulary":
+        """Read the ``vocab.json`` that :meth:`save_pretrained` wrote into ``directory``."""
+        return cls.load(Path(directory) / FILE_NAME)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as JSON, atomically (a reader never sees half a file).

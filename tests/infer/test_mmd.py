@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from pyrovae.metrics.mmd import mmd_squared
+from pyrovae.infer.mmd import mmd_squared
 
 
 def test_matches_the_formula_on_fixed_points():
