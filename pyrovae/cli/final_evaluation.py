@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from pyrovae.atomic import atomic_write_json
 from pyrovae.cli.metric_files import jsonable
 from pyrovae.cli.table import format_table
 from pyrovae.data.batching import make_loader
 from pyrovae.data.dataset import SentenceDataset
-from pyrovae.train.checkpoint import atomic_write_json
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_directory import RunDirectory
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import torch
 
+from pyrovae.atomic import atomic_write_text
 from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.errors import CheckpointError
 from pyrovae.latent.factory import configured_factories, is_file_spec
-from pyrovae.train.checkpoint import CheckpointManager, atomic_write_text
+from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 
 

@@ -25,23 +25,20 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from pyrovae.atomic import atomic_write_json
 from pyrovae.data.batch import TokenBatch
 from pyrovae.data.batching import make_loader
 from pyrovae.data.dataset import SentenceDataset
 from pyrovae.data.vocabulary import Vocabulary
 from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
 from pyrovae.infer.objective import Objective
-from pyrovae.train.checkpoint import (
-    CheckpointManager,
-    atomic_write_json,
-    capture_rng_state,
-    restore_rng_state,
-)
+from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 from pyrovae.train.distributed import DistributedContext
 from pyrovae.train.loss_module import VAELoss
 from pyrovae.train.optim import build_dual_optimizer, build_lr_schedule, build_optimizer
 from pyrovae.train.precision import Precision
+from pyrovae.train.rng_state import capture_rng_state, restore_rng_state
 from pyrovae.train.run_log import RunLog, read_log
 
 # Order of the running sums kept for logging: objective, distortion, rate (all nats summed over
