@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from pyrovae.atomic import atomic_write_json
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.train.checkpoint import atomic_write_json
 
 
 def jsonable(obj: Any) -> Any:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import torch
 
+from pyrovae.atomic import atomic_write_text
 from pyrovae.errors import CheckpointError, ConfigError, DataError
 from pyrovae.text.codec import TextCodec
 
@@ -192,8 +192,6 @@ class Vocabulary(TextCodec):
         The file is ``{"format": "pyrovae.vocabulary", "version": 1, "specials": {...},
         "tokens": [...]}``; parent folders are created.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": _FORMAT,
             "version": _VERSION,
@@ -206,18 +204,7 @@ class Vocabulary(TextCodec):
             },
             "tokens": self._tokens,
         }
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(payload, f, ensure_ascii=False, indent=0)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=0) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocabulary":

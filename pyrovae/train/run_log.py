@@ -44,8 +44,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pyrovae.atomic import atomic_write_text
 from pyrovae.errors import CheckpointError
-from pyrovae.train.checkpoint import atomic_write_text
 
 __all__ = ["JSONL_NAME", "CSV_NAME", "TENSORBOARD_DIR", "RunLog", "read_log"]
 

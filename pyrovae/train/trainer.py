@@ -25,16 +25,13 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from pyrovae.atomic import atomic_write_json
 from pyrovae.data.batching import EpochBatches
 from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
 from pyrovae.infer.objective import Objective, TermsSummary
 from pyrovae.text.batch import TokenBatch
-from pyrovae.train.checkpoint import (
-    CheckpointManager,
-    atomic_write_json,
-    capture_rng_state,
-    restore_rng_state,
-)
+from pyrovae.train.checkpoint import CheckpointManager
+from pyrovae.train.rng_state import capture_rng_state, restore_rng_state
 from pyrovae.train.config import RunConfig
 from pyrovae.train.distributed import DistributedContext
 from pyrovae.train.loss_module import VAELoss
