@@ -5,7 +5,6 @@ from __future__ import annotations
 import pyro
 import torch
 from pyro.nn import PyroModule
-from torch import nn
 
 from pyrovae.nn.decoder import Decoder
 from pyrovae.text.batch import TokenBatch

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset
-from pyrovae.text.batch import TokenBatch
 from pyrovae.latent import DiagonalNormal, StandardNormal
 from pyrovae.nn import InitialStateInjection, InputConcatInjection, RecurrentDecoder, RecurrentEncoder
+from pyrovae.text.batch import TokenBatch
 from pyrovae.vae import TextVAE
 
 VOCAB = 20

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from pyrovae.infer import ELBO
 from pyrovae.model_file import load_model_file
 from pyrovae.text import Vocabulary
-from pyrovae.infer import ELBO
 from pyrovae.train.loss_module import VAELoss
 
 REPO = Path(__file__).resolve().parents[1]

@@ -94,7 +94,12 @@ def draw_figures(diagnosis: Diagnosis, prior, out_dir: Path) -> list[Path]:
     """The report's three figures in ``out_dir``; ``prior`` is ``p(z)`` (its exact marginal
     densities are drawn when it has them, else a kernel density estimate of prior draws)."""
     from pyrovae.metrics.aggregate_posterior import univariate_marginals
-    from pyrovae.plots import distribution_marginals, plot_decoder_use, plot_per_dimension_tests, plot_posterior_marginals
+    from pyrovae.plots import (
+        distribution_marginals,
+        plot_decoder_use,
+        plot_per_dimension_tests,
+        plot_posterior_marginals,
+    )
 
     latent, use = diagnosis.latent, diagnosis.decoder_use
     marginals = univariate_marginals(prior)

@@ -57,8 +57,8 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pyrovae.cli.options import merge, parse_assignments, parse_data, read_config_file
-    from pyrovae.model_file import load_model_file
     from pyrovae.errors import CheckpointError, ConfigError
+    from pyrovae.model_file import load_model_file
     from pyrovae.train.config import RunConfig
     from pyrovae.train.run_directory import RunDirectory
 
@@ -100,12 +100,12 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     from pyrovae.cli.final_evaluation import final_evaluation
     from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, load_splits
     from pyrovae.errors import ConfigError
-    from pyrovae.text import Vocabulary
     from pyrovae.infer import OBJECTIVES
     from pyrovae.latent.factory import configured_factories
+    from pyrovae.text import Vocabulary
+    from pyrovae.train.aggressive import AggressiveTrainer
     from pyrovae.train.distributed import init_distributed, shutdown_distributed
     from pyrovae.train.precision import Precision
-    from pyrovae.train.aggressive import AggressiveTrainer
     from pyrovae.train.trainer import Trainer, resolve_device
 
     # Everything that can be checked without data is checked before the data is loaded.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from pyrovae.errors import ConfigError
 from pyrovae.train.config import RunConfig, parse_value

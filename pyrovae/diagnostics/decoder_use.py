@@ -51,12 +51,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pyrovae.text.batch import TokenBatch
 from pyrovae.diagnostics.decoding import decoder_distribution, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
 from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
+from pyrovae.text.batch import TokenBatch
 
 #: Most logits (sentences x positions x vocabulary) held per decoder pass.
 CHUNK_ELEMENTS = 2**23

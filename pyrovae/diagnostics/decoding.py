@@ -12,10 +12,10 @@ from typing import Callable
 import torch
 from pyro import poutine
 
-from pyrovae.text.batch import TokenBatch
 from pyrovae.distributions.token_sequence import TokenSequence
 from pyrovae.errors import UnsupportedModelError
 from pyrovae.metrics.aggregate_posterior import latent_sites
+from pyrovae.text.batch import TokenBatch
 
 
 def latent_site_name(guide: Callable, batch: TokenBatch) -> str:

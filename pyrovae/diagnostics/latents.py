@@ -41,7 +41,6 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import torch
 
-from pyrovae.text.batch import TokenBatch
 from pyrovae.diagnostics.latent_sample import LatentSample
 from pyrovae.diagnostics.marginal_kl import marginal_kl, rate_estimate
 from pyrovae.diagnostics.moments import moment_statistics
@@ -49,6 +48,7 @@ from pyrovae.diagnostics.total_correlation import dimensionwise_kl_per_dimension
 from pyrovae.diagnostics.two_sample import kolmogorov_smirnov, mmd_per_dimension, mmd_to_prior
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.metrics.estimate import Estimate
+from pyrovae.text.batch import TokenBatch
 
 
 @dataclass

@@ -35,13 +35,13 @@ from typing import Any, Sequence
 
 import torch
 
-from pyrovae.text.codec import EncodedSentence, TextCodec
 from pyrovae.diagnostics.decoding import conditional_log_likelihood, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.active_units import posterior_mean
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
 from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
+from pyrovae.text.codec import EncodedSentence, TextCodec
 
 HEADER = ("category", "grammatical", "ungrammatical")
 UNIT = "fraction of pairs"

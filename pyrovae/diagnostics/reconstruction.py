@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from pyrovae.diagnostics.overlap import check_pairs, bleu, rouge
+from pyrovae.diagnostics.overlap import bleu, check_pairs, rouge
 
 #: (name, shortest, longest) reference length of each bucket, in tokens, both inclusive.
 LENGTH_BUCKETS: tuple[tuple[str, int, int], ...] = (("<=10", 0, 10), ("10-20", 11, 20), ("20-30", 21, 30))

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from pyro.distributions import Distribution
 
-from pyrovae.metrics.aggregate_posterior import univariate_marginals
 from pyrovae.infer.mmd import mmd_squared, mmd_squared_per_dimension
+from pyrovae.metrics.aggregate_posterior import univariate_marginals
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from __future__ import annotations
 import torch
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective
+from pyrovae.infer.objective import OBJECTIVES, Objective
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.objective import OBJECTIVES
 from pyrovae.infer.schedules import Constant, LinearWarmup
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective
-from pyrovae.infer.objective import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES, Objective
 
 
 @OBJECTIVES.register("elbo")

@@ -23,10 +23,9 @@ from __future__ import annotations
 import torch
 
 from pyrovae.errors import ConfigError, UnsupportedModelError
-from pyrovae.infer.objective import Objective
-from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.objective import OBJECTIVES
 from pyrovae.infer.mmd import mmd_squared
+from pyrovae.infer.objective import OBJECTIVES, Objective
+from pyrovae.infer.rate_distortion import RateDistortion
 
 
 @OBJECTIVES.register("info_vae")

@@ -30,9 +30,8 @@ import torch
 from torch import nn
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective, TermsSummary
+from pyrovae.infer.objective import OBJECTIVES, Objective, TermsSummary
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.objective import OBJECTIVES
 
 
 class _ReverseGradient(torch.autograd.Function):

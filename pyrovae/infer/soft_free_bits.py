@@ -15,9 +15,8 @@ from __future__ import annotations
 import torch
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective, TermsSummary
+from pyrovae.infer.objective import OBJECTIVES, Objective, TermsSummary
 from pyrovae.infer.rate_distortion import RateDistortion
-from pyrovae.infer.objective import OBJECTIVES
 
 
 @OBJECTIVES.register("soft_free_bits")

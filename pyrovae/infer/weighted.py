@@ -19,8 +19,7 @@ References:
 from __future__ import annotations
 
 from pyrovae.errors import ConfigError
-from pyrovae.infer.objective import Objective
-from pyrovae.infer.objective import OBJECTIVES
+from pyrovae.infer.objective import OBJECTIVES, Objective
 from pyrovae.infer.schedules import Schedule
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Callable, Collection
 
 from pyrovae.errors import ConfigError, ModelFileError
-from pyrovae.user_file import import_user_file
 from pyrovae.latent.posterior import POSTERIORS, PosteriorFactory
 from pyrovae.latent.prior import PRIORS, PriorFactory
 from pyrovae.registry import Registry
+from pyrovae.user_file import import_user_file
 
 #: The two kinds of latent module: their registry and the dimensions the model file fixes.
 KINDS: dict[str, tuple[Registry, tuple[str, ...]]] = {

@@ -26,8 +26,7 @@ import torch
 from torch import nn
 
 from pyrovae.errors import ConfigError
-from pyrovae.latent.prior import Prior
-from pyrovae.latent.prior import PRIORS
+from pyrovae.latent.prior import PRIORS, Prior
 from pyrovae.registry import positive_int
 
 

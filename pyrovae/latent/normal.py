@@ -6,8 +6,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
-from pyrovae.latent.posterior import Posterior, at_least_float32
-from pyrovae.latent.posterior import POSTERIORS
+from pyrovae.latent.posterior import POSTERIORS, Posterior, at_least_float32
 
 
 @POSTERIORS.register("normal")

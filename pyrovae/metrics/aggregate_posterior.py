@@ -27,8 +27,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from pyro import poutine
-from pyro.poutine.util import site_is_subsample
 from pyro.distributions import Distribution
+from pyro.poutine.util import site_is_subsample
 from torch import nn
 from torch.distributions import Independent, MultivariateNormal, Normal
 

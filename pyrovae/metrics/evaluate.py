@@ -34,12 +34,11 @@ import torch
 from pyro.infer.enum import get_importance_trace
 from tqdm.auto import tqdm
 
-from pyrovae.text.batch import TokenBatch
 from pyrovae.errors import ConfigError, DataError, UnsupportedModelError
 from pyrovae.infer.elbo import ELBO
 from pyrovae.infer.importance import importance_log_likelihood
-from pyrovae.infer.rate_distortion import rate_distortion
 from pyrovae.infer.objective import Objective
+from pyrovae.infer.rate_distortion import rate_distortion
 from pyrovae.metrics.active_units import active_units, posterior_mean
 from pyrovae.metrics.aggregate_posterior import (
     AggregatePosterior,
@@ -50,6 +49,7 @@ from pyrovae.metrics.aggregate_posterior import (
 from pyrovae.metrics.estimate import Estimate
 from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
 from pyrovae.metrics.mutual_information import mutual_information
+from pyrovae.text.batch import TokenBatch
 
 NO_LATENT_NOTE = "the model has no latent variable: no unit is active and I(x; z) = 0"
 

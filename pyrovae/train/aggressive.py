@@ -30,8 +30,8 @@ import pyro
 import torch
 
 from pyrovae.errors import ConfigError, UnsupportedModelError
-from pyrovae.train.optim import build_optimizer
 from pyrovae.text.batch import TokenBatch
+from pyrovae.train.optim import build_optimizer
 from pyrovae.train.trainer import Trainer
 
 

@@ -31,12 +31,12 @@ from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
 from pyrovae.infer.objective import Objective, TermsSummary
 from pyrovae.text.batch import TokenBatch
 from pyrovae.train.checkpoint import CheckpointManager
-from pyrovae.train.rng_state import capture_rng_state, restore_rng_state
 from pyrovae.train.config import RunConfig
 from pyrovae.train.distributed import DistributedContext
 from pyrovae.train.loss_module import VAELoss
 from pyrovae.train.optim import build_dual_optimizer, build_lr_schedule, build_optimizer
 from pyrovae.train.precision import Precision
+from pyrovae.train.rng_state import capture_rng_state, restore_rng_state
 from pyrovae.train.run_log import RunLog, read_log
 
 # Order of the running sums kept for logging: objective, distortion, rate (all nats summed over

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from pyrovae.cli.main import main
 from tests.cli.conftest import TINY, data_args
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from torch.utils.data import DistributedSampler
 
 from pyrovae.data import (
@@ -17,7 +16,7 @@ from pyrovae.data import (
 )
 from pyrovae.data.batching import POOL_BATCHES
 from pyrovae.errors import ConfigError, DataError
-from pyrovae.text import EncodedSentence, TokenBatch, Vocabulary
+from pyrovae.text import Vocabulary
 
 
 @pytest.fixture(scope="module")

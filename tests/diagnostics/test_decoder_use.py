@@ -8,11 +8,11 @@ import pytest
 import torch
 from scipy.spatial.distance import jensenshannon
 
-from pyrovae.text import Vocabulary
 from pyrovae.diagnostics import decoder_use, jensen_shannon
 from pyrovae.errors import ConfigError
 from pyrovae.latent import DiagonalNormal, StandardNormal
 from pyrovae.nn import RecurrentDecoder, RecurrentEncoder
+from pyrovae.text import Vocabulary
 from pyrovae.vae import TextVAE
 from tests.diagnostics.toy_models import FirstWordCode
 from tests.helpers import VOCAB, tiny_batch

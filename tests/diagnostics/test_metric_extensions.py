@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from pyrovae.errors import DataError
-from pyrovae.metrics import Estimate
 from pyrovae.infer.mmd import mmd_squared, mmd_squared_per_dimension
+from pyrovae.metrics import Estimate
 
 
 def test_ratio_estimate_is_the_ratio_of_sums_with_the_delta_method_error():

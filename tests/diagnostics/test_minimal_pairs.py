@@ -6,12 +6,12 @@ import pyro
 import pytest
 import torch
 
-from pyrovae.text import Vocabulary
 from pyrovae.diagnostics import MinimalPair, minimal_pairs, read_minimal_pairs
 from pyrovae.distributions import TokenSequence
 from pyrovae.errors import DataError
 from pyrovae.latent import DiagonalNormal, StandardNormal
 from pyrovae.nn import RecurrentDecoder, RecurrentEncoder
+from pyrovae.text import Vocabulary
 from pyrovae.vae import TextVAE
 from tests.diagnostics.toy_models import FirstWordCode
 

@@ -7,11 +7,11 @@ import warnings
 import pytest
 import torch
 
-from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
-from pyrovae.text import Vocabulary
+from pyrovae.data import SentenceDataset, default_corpus, read_text_file
 from pyrovae.diagnostics import LatentDriftWarning, PosteriorCollapseWarning, TrainingMonitor
 from pyrovae.errors import ConfigError
 from pyrovae.infer import ELBO
+from pyrovae.text import Vocabulary
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer

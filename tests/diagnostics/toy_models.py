@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pyrovae.text.batch import TokenBatch
 from pyrovae.distributions import TokenSequence
+from pyrovae.text.batch import TokenBatch
 
 
 class GivenPosteriors(nn.Module):

@@ -8,10 +8,10 @@ import torch
 
 from pyrovae import LanguageModel
 from pyrovae.data import FixedBatches, SentenceDataset
-from pyrovae.text import Vocabulary
 from pyrovae.errors import DataError, UnsupportedModelError
 from pyrovae.generation import SentenceGenerator, TopK
 from pyrovae.nn import RecurrentDecoder
+from pyrovae.text import Vocabulary
 from tests.helpers import VOCAB, tiny_vae
 
 WORDS = [f"w{i}" for i in range(VOCAB - 4)]

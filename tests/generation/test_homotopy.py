@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pyrovae.text import Vocabulary
 from pyrovae.errors import ConfigError
 from pyrovae.generation import SentenceGenerator, homotopy
+from pyrovae.text import Vocabulary
 from tests.helpers import VOCAB, tiny_vae
 
 

@@ -16,8 +16,6 @@ from pyrovae.infer.importance import importance_log_likelihood
 from pyrovae.nn import RecurrentDecoder
 
 
-
-
 class LinearGaussian:
     """``z ~ N(0, I_D)``, ``x | z ~ N(W z + b, sigma^2 I_P)``: posterior and evidence known."""
 

@@ -17,11 +17,11 @@ from pyro.distributions.transforms import Permute, conditional_affine_coupling
 from pyro.infer.enum import get_importance_trace
 from torch import nn
 
-from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
-from pyrovae.text import Vocabulary
+from pyrovae.data import FixedBatches, SentenceDataset, default_corpus, read_text_file
 from pyrovae.infer import ELBO, rate_distortion
 from pyrovae.latent import Posterior, Prior
 from pyrovae.metrics import evaluate
+from pyrovae.text import Vocabulary
 from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from pyrovae.model_file import load_model_file
-from pyrovae.text import Vocabulary
 from pyrovae.errors import ConfigError, ModelFileError
 from pyrovae.infer import ELBO
 from pyrovae.latent import (
@@ -24,6 +22,8 @@ from pyrovae.latent import (
     prior_factory,
 )
 from pyrovae.latent.factory import configured_factories
+from pyrovae.model_file import load_model_file
+from pyrovae.text import Vocabulary
 from pyrovae.train.config import RunConfig
 from pyrovae.train.loss_module import VAELoss
 

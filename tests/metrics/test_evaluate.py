@@ -9,12 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from pyrovae.text.batch import TokenBatch
-from pyrovae.errors import ConfigError
 from pyrovae.distributions.token_sequence import TokenSequence
+from pyrovae.errors import ConfigError
 from pyrovae.latent import DiagonalNormal, StandardNormal
 from pyrovae.metrics import evaluate
 from pyrovae.nn import RecurrentDecoder, RecurrentEncoder
+from pyrovae.text.batch import TokenBatch
 from pyrovae.vae import TextVAE
 
 VOCAB, PAD, BOS, EOS = 20, 0, 2, 3

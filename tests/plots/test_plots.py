@@ -24,6 +24,7 @@ from pyrovae.plots import (
 )
 from tests.plots.png import assert_png
 
+
 def test_importing_the_plots_does_not_import_matplotlib():
     code = "import sys, pyrovae.plots; assert 'matplotlib' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

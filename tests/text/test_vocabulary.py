@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from pyrovae.data import read_text_file
-from pyrovae.text import Vocabulary
 from pyrovae.errors import CheckpointError, ConfigError, DataError
+from pyrovae.text import Vocabulary
 
 SENTENCES = ["b a c a", "a b d", "e <unk> a", "c b"]  # a:4 b:3 c:2 d:1 e:1
 

@@ -12,11 +12,11 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, read_text_file
-from pyrovae.text import Vocabulary
+from pyrovae.data import FixedBatches, SentenceDataset, default_corpus, read_text_file
 from pyrovae.errors import NonFiniteLossError
 from pyrovae.infer import ELBO
 from pyrovae.latent import StandardNormal
+from pyrovae.text import Vocabulary
 from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
