@@ -8,6 +8,5 @@ sampling), :mod:`pyrovae.metrics` (estimators with standard errors and units),
 
 from pyrovae.lm import LanguageModel
 from pyrovae.vae import TextVAE
-
-__version__ = "0.2.0"
+from pyrovae.version import __version__
 # No __all__ here: pdoc would then document only the names listed, not the subpackages.

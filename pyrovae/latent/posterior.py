@@ -28,7 +28,10 @@ def full_precision() -> Iterator[None]:
 
 
 def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
-    """``tensor`` in float32 if autocast left it in half precision (float64 stays float64)."""
+    """``tensor`` in float32 if autocast left it in half precision (float64 stays float64); a
+    context that is not a tensor (per-token :class:`~pyrovae.nn.TokenStates`) is left as it is."""
+    if not torch.is_tensor(tensor):
+        return tensor
     return tensor.float() if torch.finfo(tensor.dtype).bits < 32 else tensor
 
 

@@ -89,9 +89,9 @@ def guide_posterior(guide: Callable, *args, site: str | None = None, **kwargs) -
     fn = sites[site]
     if len(fn.event_shape) != 1 or len(fn.batch_shape) > 1:
         raise UnsupportedModelError(
-            f"latent site {site!r} has batch shape {tuple(fn.batch_shape)} and event shape "
-            f"{tuple(fn.event_shape)}; expected batch shape [B] (one code per data point, in the "
-            "data plate) and event shape [D]"
+            f"this needs one code vector per sentence (batch shape [B], event shape [D]), but latent site "
+            f"{site!r} has batch shape {tuple(fn.batch_shape)} and event shape {tuple(fn.event_shape)}"
+            + (" (a set of vectors per sentence)" if len(fn.event_shape) == 2 else "")
         )
     return fn.expand((1,)) if len(fn.batch_shape) == 0 else fn
 

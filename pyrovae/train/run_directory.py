@@ -27,7 +27,6 @@ from pathlib import Path
 
 import torch
 
-import pyrovae
 from pyrovae.atomic import atomic_write_json, atomic_write_text
 from pyrovae.errors import CheckpointError
 from pyrovae.latent.factory import configured_factories, is_file_spec
@@ -36,6 +35,7 @@ from pyrovae.text.codec import TextCodec
 from pyrovae.text.storage import load_codec, save_codec
 from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
+from pyrovae.version import __version__
 
 RUN_FORMAT = "pyrovae.run"
 RUN_VERSION = 2
@@ -85,19 +85,19 @@ class RunDirectory:
         if manifest is None or not isinstance(manifest, dict) or manifest.get("format") != RUN_FORMAT:
             raise CheckpointError(
                 f"{self.path} was written by pyrovae 0.1 (run format 1: vocab.json beside config.json, model files "
-                f"with build(vocab)); this pyrovae {pyrovae.__version__} reads run format {RUN_VERSION}: train it "
+                f"with build(vocab)); this pyrovae {__version__} reads run format {RUN_VERSION}: train it "
                 "again with `pyrovae fit`, or evaluate it with pyrovae 0.1"
             )
         if manifest.get("version") != RUN_VERSION:
             raise CheckpointError(
                 f"{self.path} has run format {manifest.get('version')!r} (written by pyrovae "
-                f"{manifest.get('pyrovae', '?')}); this pyrovae {pyrovae.__version__} reads run format {RUN_VERSION}"
+                f"{manifest.get('pyrovae', '?')}); this pyrovae {__version__} reads run format {RUN_VERSION}"
             )
 
     def save_setup(self, config: RunConfig, codec: TextCodec, model_file: Path) -> None:
         """Write the run's manifest, configuration, codec and copies of its model, guide and prior files."""
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.manifest_path, {"format": RUN_FORMAT, "version": RUN_VERSION, "pyrovae": pyrovae.__version__})
+        atomic_write_json(self.manifest_path, {"format": RUN_FORMAT, "version": RUN_VERSION, "pyrovae": __version__})
         atomic_write_text(self.config_path, config.to_json())
         save_codec(codec, self.codec_path)
         copies = {self.model_file_path: model_file}

@@ -1,0 +1,3 @@
+"""The version of pyrovae (also in pyproject.toml)."""
+
+__version__ = "0.2.0"
