@@ -6,7 +6,12 @@ import torch
 
 from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset
 from pyrovae.latent import DiagonalNormal, StandardNormal
-from pyrovae.nn import InitialStateInjection, InputConcatInjection, RecurrentDecoder, RecurrentEncoder
+from pyrovae.nn import (
+    InitialStateInjection,
+    InputConcatInjection,
+    RecurrentDecoder,
+    RecurrentEncoder,
+)
 from pyrovae.text.batch import TokenBatch
 from pyrovae.vae import TextVAE
 

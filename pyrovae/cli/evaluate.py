@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     context = _PartContext(data, progress, choose, args.max_length, args.num_generated)
     for part in PARTS:
         if part not in args.skip:
-            for name, value in _PART_METRICS[part](context).items():
+            for name, value in _part_metrics(part, context).items():
                 metrics.setdefault(name, value)
     if pairs is not None:
         from pyrovae.diagnostics import minimal_pairs
@@ -229,6 +229,18 @@ _PART_METRICS: dict[str, Callable[[_PartContext], dict]] = {
     "reconstruction": _reconstruction,
     "generation": _generation,
 }
+
+def _part_metrics(part: str, context: _PartContext) -> dict:
+    """A part's figures, or one row saying why the model does not support it (e.g. a latent
+    that is a set of vectors has no aggregate posterior over R^D)."""
+    from pyrovae.errors import UnsupportedModelError
+    from pyrovae.metrics import Estimate
+
+    try:
+        return _PART_METRICS[part](context)
+    except UnsupportedModelError as error:
+        return {part: Estimate(float("nan"), None, "", f"not computed: {error}")}
+
 
 #: Parts of the report that --skip can leave out, in the order they are computed.
 PARTS = tuple(_PART_METRICS)

@@ -279,6 +279,11 @@ class FixedBatches:
     def num_sentences(self) -> int:
         return len(self.dataset)
 
+    @property
+    def codec(self) -> TextCodec:
+        """The codec that encoded the sentences (its ``token_unit`` names the per-token figures)."""
+        return self.dataset.codec
+
     def first(self, count: int) -> list[TokenBatch]:
         """Batches holding the first ``count`` sentences of the dataset (in dataset order)."""
         count = min(count, len(self.dataset))

@@ -16,7 +16,8 @@ Per sentence ``n`` with :math:`|x_n|` predicted tokens (words plus one end token
   comparable with a word-level model's per-token figures;
 * ``active_units`` (Burda et al. 2016) and ``mutual_information`` :math:`I_q(x; z)` over the
   whole set (He et al., arXiv:1901.05534);
-* ``num_sentences`` and ``num_tokens``.
+* ``num_sentences``, ``num_tokens`` (and ``num_words``): each count includes one end of sentence
+  per sentence, the convention of the per-token figures.
 
 Standard errors are over sentences (i.i.d. assumption): of the mean for per-sentence figures; by
 the delta method for the ratio ``nll_per_token``,
@@ -108,6 +109,7 @@ def evaluate(
     objective: Objective | None = None,
     progress: bool = False,
     mi_points: int | None = None,
+    token_unit: str | None = None,
 ) -> dict[str, Estimate]:
     """Evaluate a model/guide pair on ``batches`` (one pass; a generator is fine).
 
@@ -129,6 +131,10 @@ def evaluate(
             a sequential inverse (IAF: ``D`` network passes per pair); the estimate is then capped
             at ``log mi_points`` nats instead of ``log N`` (see
             :mod:`pyrovae.metrics.mutual_information`), and its note says so.
+        token_unit: what a token is, for the units of the per-token figures (``nats/word``,
+            ``nats/subword token``, ...); by default the ``token_unit`` of ``batches.codec`` when the
+            batches have one (:class:`~pyrovae.data.FixedBatches`), else ``token``. Per-word
+            figures are added unless the tokens are words.
 
     Returns:
         ``{name: Estimate}`` with the keys listed in the module docstring. For a model without
@@ -202,10 +208,12 @@ def evaluate(
         "rate": Estimate.from_samples(terms_all[:, 1], "nats/sentence"),
         "distortion": Estimate.from_samples(terms_all[:, 2], "nats/sentence"),
     }
-    per_word = not torch.equal(word_counts, tokens)
+    if token_unit is None:
+        token_unit = getattr(getattr(batches, "codec", None), "token_unit", "token")
+    per_word = token_unit != "word" and not torch.equal(word_counts, tokens)
     if iw:
         iw_all = torch.cat(iw)
-        nll_per_token, ppl = _per_token(-iw_all, tokens)
+        nll_per_token, ppl = _per_token(-iw_all, tokens, token_unit)
         results |= {
             "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence"),
             "nll": Estimate.from_samples(-iw_all, "nats/sentence"),
@@ -217,7 +225,7 @@ def evaluate(
             results |= {"ppl_per_word": ppl_per_word, "nll_per_word": nll_per_word}
     else:
         note = "upper bound from -ELBO (no importance samples requested)"
-        bound_per_token, ppl_bound = _per_token(-terms_all[:, 0], tokens, note=note)
+        bound_per_token, ppl_bound = _per_token(-terms_all[:, 0], tokens, token_unit, note)
         results |= {"neg_elbo_per_token": bound_per_token, "ppl_bound": ppl_bound}
         if per_word:
             bound_per_word, ppl_word_bound = _per_token(-terms_all[:, 0], word_counts, "word", note)
@@ -226,5 +234,5 @@ def evaluate(
         "active_units": au,
         "mutual_information": mi,
         "num_sentences": Estimate(float(terms_all.shape[0]), None, "sentences"),
-        "num_tokens": Estimate(float(tokens.sum()), None, "tokens"),
+        "num_tokens": Estimate(float(tokens.sum()), None, f"{token_unit}s"),
     } | ({"num_words": Estimate(float(word_counts.sum()), None, "words")} if per_word else {})

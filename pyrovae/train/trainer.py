@@ -218,6 +218,8 @@ class Trainer:
         config, state = self.config, self.state
         if state.epoch >= config.epochs:
             return self._finish("epochs")
+        if config.max_steps and state.step >= config.max_steps:  # reached exactly at an epoch's end
+            return self._finish("max_steps")
         self.loss_module.train()
         batches = self.train_batches.epoch(state.epoch, skip=state.batches_done)
         bar = tqdm(

@@ -12,7 +12,13 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from pyrovae.analysis import AnalysisOptions, FitOptions, GroupedSamples, LatentSamples, analyse
+from pyrovae.analysis import (
+    AnalysisOptions,
+    FitOptions,
+    GroupedSamples,
+    LatentSamples,
+    analyse,
+)
 
 #: codes per group: small enough for seconds of SVI, large enough for intervals of ~0.1 nats.
 N = 500

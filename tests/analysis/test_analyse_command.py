@@ -12,6 +12,8 @@ from pyrovae.analysis import LatentSamples, RunLatents
 from pyrovae.cli.main import main
 from tests.cli.conftest import TINY, data_args
 
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 LSTM_VAE = str(REPO / "models" / "lstm_vae.py")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

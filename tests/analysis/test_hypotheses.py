@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pyrovae.analysis.hypotheses import DIFFERS, EQUAL
+
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
 
 
 def test_loo_prefers_the_true_hypothesis(analysis_8d):

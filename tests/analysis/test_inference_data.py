@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from pyrovae.analysis import MeanFieldGuide, MixedMembership, MixedMembershipPosterior, to_inference_data
+from pyrovae.analysis import (
+    MeanFieldGuide,
+    MixedMembership,
+    MixedMembershipPosterior,
+    to_inference_data,
+)
 from pyrovae.analysis.inference_data import loo, summary
 
 

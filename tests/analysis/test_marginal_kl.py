@@ -9,7 +9,12 @@ import pytest
 import torch
 from scipy import stats
 
-from pyrovae.analysis import MixedMembership, MixedMembershipPosterior, marginal_kl, posterior_predictive_log_density
+from pyrovae.analysis import (
+    MixedMembership,
+    MixedMembershipPosterior,
+    marginal_kl,
+    posterior_predictive_log_density,
+)
 from pyrovae.errors import DataError
 from tests.analysis.conftest import KL_SHIFTED
 

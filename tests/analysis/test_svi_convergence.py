@@ -7,7 +7,13 @@ import warnings
 import pytest
 import torch
 
-from pyrovae.analysis import ConvergenceWarning, FitOptions, MixedMembership, check_convergence, fit
+from pyrovae.analysis import (
+    ConvergenceWarning,
+    FitOptions,
+    MixedMembership,
+    check_convergence,
+    fit,
+)
 from pyrovae.errors import ConfigError
 
 

@@ -6,8 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pyrovae.cli.main import main
 from tests.cli.conftest import TINY, data_args
+
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
 
 REPO = Path(__file__).resolve().parents[2]
 LSTM_VAE = str(REPO / "models" / "lstm_vae.py")

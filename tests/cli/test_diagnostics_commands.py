@@ -15,6 +15,8 @@ from tests.cli.conftest import TINY
 from tests.cli.test_bad_input import _fails as fails_with_message
 from tests.plots.png import assert_png
 
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -15,6 +15,8 @@ import pytest
 from pyrovae.train.run_log import read_log
 from tests.cli.conftest import TINY, data_args
 
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 LSTM_VAE = str(REPO / "models" / "lstm_vae.py")
 OPTIONS = [*TINY, "epochs=3", "checkpoint_every=3", "log_every=5", "seed=7"]

@@ -8,7 +8,11 @@ import pytest
 import torch
 
 from pyrovae.data import SentenceDataset, default_corpus, read_text_file
-from pyrovae.diagnostics import LatentDriftWarning, PosteriorCollapseWarning, TrainingMonitor
+from pyrovae.diagnostics import (
+    LatentDriftWarning,
+    PosteriorCollapseWarning,
+    TrainingMonitor,
+)
 from pyrovae.errors import ConfigError
 from pyrovae.infer import ELBO
 from pyrovae.text import Vocabulary
@@ -16,6 +20,8 @@ from pyrovae.train.config import RunConfig
 from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer
 from tests.helpers import make_trainer, tiny_batch, tiny_vae
+
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
 
 
 def _record(rate, marginal_kl, mmd=0.01, active_units=3.0, step=0):

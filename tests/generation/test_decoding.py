@@ -10,7 +10,15 @@ import torch
 from scipy.stats import chisquare
 
 from pyrovae.errors import ConfigError
-from pyrovae.generation import DECODING_STRATEGIES, Nucleus, TopK, ancestral, describe, greedy, strategy
+from pyrovae.generation import (
+    DECODING_STRATEGIES,
+    Nucleus,
+    TopK,
+    ancestral,
+    describe,
+    greedy,
+    strategy,
+)
 from tests.helpers import tiny_vae
 
 #: Four tokens with known probabilities, in a scrambled order (the most probable is token 2).

@@ -15,6 +15,8 @@ from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.run_directory import RunDirectory
 from tests.cli.conftest import TINY, data_args, tiny_corpus  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 LSTM_VAE = str(REPO / "models" / "lstm_vae.py")
 QUICK = [*TINY, "max_steps=4", "eval_iw_samples=2"]

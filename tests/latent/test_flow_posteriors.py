@@ -11,7 +11,12 @@ from pyro.infer.enum import get_importance_trace
 
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.infer import ELBO, MDR, FreeBits, rate_distortion
-from pyrovae.latent import InverseAutoregressiveFlow, MixtureOfGaussians, PlanarFlow, StandardNormal
+from pyrovae.latent import (
+    InverseAutoregressiveFlow,
+    MixtureOfGaussians,
+    PlanarFlow,
+    StandardNormal,
+)
 from pyrovae.train.loss_module import VAELoss
 from pyrovae.vae import TextVAE
 from tests.helpers import tiny_batch, tiny_vae

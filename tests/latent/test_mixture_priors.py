@@ -15,7 +15,13 @@ from scipy.stats import norm
 
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.infer import rate_distortion
-from pyrovae.latent import InverseAutoregressiveFlow, LearnableNormal, MixtureOfGaussians, PlanarFlow, VampPrior
+from pyrovae.latent import (
+    InverseAutoregressiveFlow,
+    LearnableNormal,
+    MixtureOfGaussians,
+    PlanarFlow,
+    VampPrior,
+)
 from pyrovae.vae import TextVAE
 from tests.helpers import tiny_batch, tiny_vae
 

@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from pyrovae.errors import CheckpointError, DataError
-from pyrovae.text import CodecPair, EncodedSentence, HuggingFaceCodec, TokenBatch, Vocabulary, load_codec, save_codec
+from pyrovae.text import (
+    CodecPair,
+    EncodedSentence,
+    HuggingFaceCodec,
+    TokenBatch,
+    Vocabulary,
+    load_codec,
+    save_codec,
+)
 from pyrovae.text.storage import MANIFEST
 from tests.text.codecs import CharacterCodec, minilm_path
 

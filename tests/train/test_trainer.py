@@ -23,6 +23,8 @@ from pyrovae.train.run_log import read_log
 from pyrovae.train.trainer import Trainer
 from tests.helpers import make_trainer, tiny_vae
 
+pytestmark = pytest.mark.slow  # end to end: `-m "not slow"` leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 
 
