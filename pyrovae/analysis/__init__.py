@@ -19,9 +19,25 @@ runs, safetensors), :mod:`~pyrovae.analysis.groups`, :mod:`~pyrovae.analysis.int
 """
 
 from pyrovae.analysis.collect import sample_latents, sample_prior
-from pyrovae.analysis.density import MarginalKL, marginal_kl, posterior_predictive_log_density
-from pyrovae.analysis.families import FAMILIES, ComponentFamily, NormalFamily, StudentTFamily, get_family
-from pyrovae.analysis.fit import ConvergenceWarning, FitOptions, FitResult, check_convergence, fit
+from pyrovae.analysis.density import (
+    MarginalKL,
+    marginal_kl,
+    posterior_predictive_log_density,
+)
+from pyrovae.analysis.families import (
+    FAMILIES,
+    ComponentFamily,
+    NormalFamily,
+    StudentTFamily,
+    get_family,
+)
+from pyrovae.analysis.fit import (
+    ConvergenceWarning,
+    FitOptions,
+    FitResult,
+    check_convergence,
+    fit,
+)
 from pyrovae.analysis.groups import GroupedSamples
 from pyrovae.analysis.guide import MeanFieldGuide
 from pyrovae.analysis.hypotheses import HypothesisComparison, compare_with_reference

@@ -8,7 +8,9 @@ KL :math:`\mathrm{KL}(q_g \,\|\, p)` and the index-code mutual information.
 
 (:func:`posterior_predictive_log_density`, nats per unit of z-volume).
 
-**Marginal KL** (Barkhof 2021, eq. 4.11; Hoffman & Johnson 2016, "ELBO surgery"). For the
+**Marginal KL** (Barkhof 2021, eq. 4.11; Hoffman & Johnson 2016, "ELBO surgery"; the quantity and
+its estimators are defined in :mod:`pyrovae.metrics.marginal_kl`, whose bootstrap estimator this
+applies to the fitted density). For the
 group's ``N`` observed codes :math:`z_n \sim q_g` (the VAE's aggregate posterior) and the VAE
 prior's :math:`\log p(z_n)`, each parameter draw gives
 
@@ -55,6 +57,11 @@ import torch
 from pyrovae.analysis.intervals import DEFAULT_PROB, CredibleInterval
 from pyrovae.analysis.posterior import MixedMembershipPosterior
 from pyrovae.errors import DataError
+from pyrovae.metrics.marginal_kl import (
+    bootstrap_index_code_mi,
+    bootstrap_marginal_kl,
+    bootstrap_weights,
+)
 
 UNIT = "nats"
 
@@ -93,12 +100,7 @@ class MarginalKL:
 
     def index_code_mutual_information(self, rate: torch.Tensor) -> torch.Tensor:
         r"""``[S]`` draws of :math:`I_q = R - \mathrm{KL}` from the per-code rates ``rate [N]`` (nats)."""
-        rate = torch.as_tensor(rate, dtype=torch.float64)
-        if rate.shape != self.weights.shape[1:]:
-            raise DataError(f"need one rate per code ({self.weights.shape[1]}), got shape {tuple(rate.shape)}")
-        if not torch.isfinite(rate).all():
-            raise DataError("the rates contain NaN or infinite values (prior samples have no rate)")
-        return (self.weights * (rate - self.terms)).sum(-1)
+        return bootstrap_index_code_mi(self.terms, self.weights, rate)
 
 
 def marginal_kl(
@@ -133,9 +135,7 @@ def marginal_kl(
     per_block_prior = log_prior.shape == (n, num_blocks) and log_prior.shape != (n,)
     if log_prior.shape != (n,) and not per_block_prior:
         raise DataError(f"log_prior must be [N] = [{n}] or [N, P] = [{n}, {num_blocks}], got {tuple(log_prior.shape)}")
-    generator = torch.Generator().manual_seed(seed)
-    weights = _exponential(torch.Size([posterior.num_draws, n]), generator)
-    weights = weights / weights.sum(-1, keepdim=True)  # normalised exponentials: Dirichlet(1, ..., 1)
+    weights = bootstrap_weights(posterior.num_draws, n, torch.Generator().manual_seed(seed))
     groups = _group_tensor(group, z)
     per_block = None
     if per_block_prior:
@@ -150,12 +150,7 @@ def marginal_kl(
         if log_q.shape != (posterior.num_draws, n):
             raise DataError(f"log_q must be [draws, N] = [{posterior.num_draws}, {n}], got {tuple(log_q.shape)}")
         terms = log_q.double() - log_prior
-    return MarginalKL((weights * terms).sum(-1), per_block, terms, weights)
-
-
-def _exponential(shape: torch.Size, generator: torch.Generator) -> torch.Tensor:
-    uniform = torch.rand(shape, generator=generator, dtype=torch.float64)
-    return -torch.log1p(-uniform)
+    return MarginalKL(bootstrap_marginal_kl(terms, weights), per_block, terms, weights)
 
 
 def _group_tensor(group: int | torch.Tensor, z: torch.Tensor) -> torch.Tensor:

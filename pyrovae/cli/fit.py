@@ -56,7 +56,12 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pyrovae.cli.options import merge, parse_assignments, parse_data, read_config_file
+    from pyrovae.cli.options import (
+        merge,
+        parse_assignments,
+        parse_data,
+        read_config_file,
+    )
     from pyrovae.errors import CheckpointError, ConfigError
     from pyrovae.model_file import load_model_file
     from pyrovae.train.config import RunConfig
@@ -98,7 +103,13 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     import torch
 
     from pyrovae.cli.final_evaluation import final_evaluation
-    from pyrovae.data import EpochBatches, FixedBatches, SentenceDataset, default_corpus, load_splits
+    from pyrovae.data import (
+        EpochBatches,
+        FixedBatches,
+        SentenceDataset,
+        default_corpus,
+        load_splits,
+    )
     from pyrovae.errors import ConfigError
     from pyrovae.infer import OBJECTIVES
     from pyrovae.latent.factory import configured_factories

@@ -19,8 +19,16 @@ The formulas, units and the :math:`\\log N` bound of the mixture estimators are 
 from pyrovae.diagnostics.decoder_use import DecoderUse, decoder_use, jensen_shannon
 from pyrovae.diagnostics.latent_sample import LatentSample
 from pyrovae.diagnostics.latents import LatentDiagnostics, diagnose_latents
-from pyrovae.diagnostics.minimal_pairs import MinimalPair, minimal_pairs, read_minimal_pairs
-from pyrovae.diagnostics.monitor import LatentDriftWarning, PosteriorCollapseWarning, TrainingMonitor
+from pyrovae.diagnostics.minimal_pairs import (
+    MinimalPair,
+    minimal_pairs,
+    read_minimal_pairs,
+)
+from pyrovae.diagnostics.monitor import (
+    LatentDriftWarning,
+    PosteriorCollapseWarning,
+    TrainingMonitor,
+)
 from pyrovae.diagnostics.overlap import bleu, rouge, self_bleu
 from pyrovae.diagnostics.reconstruction import LENGTH_BUCKETS, reconstruction_scores
 

@@ -55,7 +55,12 @@ from pyrovae.diagnostics.decoding import decoder_distribution, latent_site_name
 from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
+from pyrovae.metrics.model_access import (
+    evaluation_mode,
+    model_and_guide,
+    owning_modules,
+    parameter_device,
+)
 from pyrovae.text.batch import TokenBatch
 
 #: Most logits (sentences x positions x vocabulary) held per decoder pass.

@@ -34,7 +34,12 @@ from pyrovae.metrics.aggregate_posterior import (
     guide_args,
     guide_posterior,
 )
-from pyrovae.metrics.model_access import evaluation_mode, owning_modules, parameter_device
+from pyrovae.metrics.estimate import Estimate
+from pyrovae.metrics.model_access import (
+    evaluation_mode,
+    owning_modules,
+    parameter_device,
+)
 
 
 def model_prior(vae: Any) -> Distribution:
@@ -142,6 +147,11 @@ class LatentSample:
     def log_num_points(self) -> float:
         """:math:`\\log N`, the ceiling of every mixture-based information estimate (nats)."""
         return math.log(self.num_points)
+
+    def rate_estimate(self) -> Estimate:
+        """The average rate :math:`\\frac1N \\sum_n R_n`, nats per sentence."""
+        note = None if self.analytic_rate else "one-sample Monte Carlo KL (no analytic KL registered)"
+        return Estimate.from_samples(self.rates, "nats/sentence", note)
 
     def require_scoring(self) -> None:
         """Raise :class:`UnsupportedModelError` when codes cannot be scored under other sentences' posteriors."""

@@ -10,8 +10,8 @@ generation from the prior and approximate inference (Barkhof 2021, section 4.2; 
 key                  unit             meaning (module that defines the estimator)
 ==================== ================ ==========================================================
 rate                 nats/sentence    :math:`\frac1N\sum_n \mathrm{KL}(q(z|x_n)\|p(z))` (analytic)
-marginal_kl          nats             :math:`\mathrm{KL}(q(z)\|p(z))` (:mod:`.marginal_kl`)
-index_code_mi        nats             :math:`I_q(n; z)` = rate - marginal KL (:mod:`.marginal_kl`)
+marginal_kl          nats             :math:`\mathrm{KL}(q(z)\|p(z))` (:mod:`pyrovae.metrics.marginal_kl`)
+index_code_mi        nats             :math:`I_q(n; z)` = rate - marginal KL (:mod:`pyrovae.metrics.marginal_kl`)
 total_correlation    nats             :math:`\mathrm{KL}(q(z)\|\prod_d q(z_d))` (:mod:`.total_correlation`)
 dimensionwise_kl     nats             :math:`\sum_d \mathrm{KL}(q(z_d)\|p(z_d))` (:mod:`.total_correlation`)
 log_det_cov          log det          :math:`\log\det\operatorname{Cov}_{q(z)}[z]` (:mod:`.moments`)
@@ -42,12 +42,19 @@ import numpy as np
 import torch
 
 from pyrovae.diagnostics.latent_sample import LatentSample
-from pyrovae.diagnostics.marginal_kl import marginal_kl, rate_estimate
 from pyrovae.diagnostics.moments import moment_statistics
-from pyrovae.diagnostics.total_correlation import dimensionwise_kl_per_dimension, total_correlation
-from pyrovae.diagnostics.two_sample import kolmogorov_smirnov, mmd_per_dimension, mmd_to_prior
+from pyrovae.diagnostics.total_correlation import (
+    dimensionwise_kl_per_dimension,
+    total_correlation,
+)
+from pyrovae.diagnostics.two_sample import (
+    kolmogorov_smirnov,
+    mmd_per_dimension,
+    mmd_to_prior,
+)
 from pyrovae.errors import ConfigError, UnsupportedModelError
 from pyrovae.metrics.estimate import Estimate
+from pyrovae.metrics.marginal_kl import mixture_marginal_kl
 from pyrovae.text.batch import TokenBatch
 
 
@@ -126,8 +133,12 @@ def diagnose_latents(
         prior_samples = sample.prior.sample((num_prior_samples or sample.num_points,))
         codes = sample.codes
         ks = kolmogorov_smirnov(codes, sample.prior, prior_samples)
-        scalars = {"rate": rate_estimate(sample)}
-        scalars |= _unless_unsupported(lambda: marginal_kl(sample), ("marginal_kl", "index_code_mi"), "nats")
+        scalars = {"rate": sample.rate_estimate()}
+        scalars |= _unless_unsupported(
+            lambda: mixture_marginal_kl(sample.own_log_prob, sample.aggregate_log_density, sample.rates),
+            ("marginal_kl", "index_code_mi"),
+            "nats",
+        )
         scalars |= _unless_unsupported(
             lambda: total_correlation(sample), ("total_correlation", "dimensionwise_kl"), "nats"
         )

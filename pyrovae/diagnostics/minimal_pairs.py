@@ -40,7 +40,12 @@ from pyrovae.errors import ConfigError, DataError
 from pyrovae.metrics.active_units import posterior_mean
 from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
+from pyrovae.metrics.model_access import (
+    evaluation_mode,
+    model_and_guide,
+    owning_modules,
+    parameter_device,
+)
 from pyrovae.text.codec import EncodedSentence, TextCodec
 
 HEADER = ("category", "grammatical", "ungrammatical")

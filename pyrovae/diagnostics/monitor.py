@@ -11,7 +11,7 @@ key                unit           meaning
 rate, distortion   nats/sentence  the true rate and distortion (:func:`pyrovae.metrics.evaluate`)
 elbo               nats/sentence  ``-(rate + distortion)``
 active_units       units          Burda et al.'s count
-marginal_kl        nats           :math:`\mathrm{KL}(q(z)\|p(z))` (:mod:`.marginal_kl`)
+marginal_kl        nats           :math:`\mathrm{KL}(q(z)\|p(z))` (:mod:`pyrovae.metrics.marginal_kl`)
 marginal_kl_floor  nats           ``max(0, rate - log N)``: the estimate cannot go below it
 index_code_mi      nats           rate - marginal KL
 mmd                MMD^2          kernel MMD between ancestral codes and prior draws

@@ -23,7 +23,7 @@ over all ``N`` sentences (not Chen et al.'s minibatch-weighted sampling: the who
 with :math:`\hat q(z_d) = \frac1N \sum_m q(z_d \mid x_m)` the mixture of the components'
 one-dimensional marginals. Both are unbiased for the empirical aggregate posterior; their sum
 estimates the marginal KL by plain Monte Carlo, so it differs from the control-variate estimate
-of :mod:`pyrovae.diagnostics.marginal_kl` by zero-mean noise. The same :math:`\log N` ceiling
+of :mod:`pyrovae.metrics.marginal_kl` by zero-mean noise. The same :math:`\log N` ceiling
 applies to the joint mixture term :math:`\log \hat q(z_n)` (an upward bias of TC when the rate
 exceeds :math:`\log N`).
 

@@ -9,7 +9,13 @@ from pyrovae.infer.info_vae import InfoVAE
 from pyrovae.infer.mdr import MDR
 from pyrovae.infer.objective import OBJECTIVES, Objective, TermsSummary
 from pyrovae.infer.rate_distortion import RateDistortion, SiteRate, rate_distortion
-from pyrovae.infer.schedules import Constant, Cyclical, EpochwiseAnnealing, LinearWarmup, Schedule
+from pyrovae.infer.schedules import (
+    Constant,
+    Cyclical,
+    EpochwiseAnnealing,
+    LinearWarmup,
+    Schedule,
+)
 from pyrovae.infer.soft_free_bits import SoftFreeBits
 from pyrovae.infer.weighted import beta_vae, kl_annealing
 

@@ -16,7 +16,14 @@ from pyrovae.latent.mixture import MixtureOfGaussians
 from pyrovae.latent.normal import DiagonalNormal
 from pyrovae.latent.planar import PlanarFlow
 from pyrovae.latent.posterior import POSTERIORS, Posterior, PosteriorFactory
-from pyrovae.latent.prior import PRIORS, LearnableNormal, Prior, PriorFactory, SentencePrior, StandardNormal
+from pyrovae.latent.prior import (
+    PRIORS,
+    LearnableNormal,
+    Prior,
+    PriorFactory,
+    SentencePrior,
+    StandardNormal,
+)
 from pyrovae.latent.vamp import VampPrior
 
 __all__ = [

@@ -36,7 +36,10 @@ from typing import Any, Sequence
 
 import torch
 from pyro.distributions.conditional import ConditionalTransformModule
-from pyro.distributions.transforms import AffineAutoregressive, ConditionalAffineAutoregressive
+from pyro.distributions.transforms import (
+    AffineAutoregressive,
+    ConditionalAffineAutoregressive,
+)
 from pyro.nn import AutoRegressiveNN, ConditionalAutoRegressiveNN
 
 from pyrovae.errors import ConfigError

@@ -2,7 +2,12 @@
 information, the aggregate posterior, and :func:`evaluate`, the standard report."""
 
 from pyrovae.infer.importance import importance_log_likelihood
-from pyrovae.metrics.active_units import ActiveUnits, active_units, posterior_mean, posterior_means
+from pyrovae.metrics.active_units import (
+    ActiveUnits,
+    active_units,
+    posterior_mean,
+    posterior_means,
+)
 from pyrovae.metrics.aggregate_posterior import (
     AggregatePosterior,
     check_scores_any_point,

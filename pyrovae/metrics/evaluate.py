@@ -48,7 +48,12 @@ from pyrovae.metrics.aggregate_posterior import (
     latent_sites,
 )
 from pyrovae.metrics.estimate import Estimate
-from pyrovae.metrics.model_access import evaluation_mode, model_and_guide, owning_modules, parameter_device
+from pyrovae.metrics.model_access import (
+    evaluation_mode,
+    model_and_guide,
+    owning_modules,
+    parameter_device,
+)
 from pyrovae.metrics.mutual_information import mutual_information
 from pyrovae.text.batch import TokenBatch
 

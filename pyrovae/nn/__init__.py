@@ -9,7 +9,11 @@
 
 from pyrovae.nn.context import TokenStates
 from pyrovae.nn.decoder import Decoder, TokenChooser, greedy
-from pyrovae.nn.injection import InitialStateInjection, InputConcatInjection, RecurrentInjection
+from pyrovae.nn.injection import (
+    InitialStateInjection,
+    InputConcatInjection,
+    RecurrentInjection,
+)
 from pyrovae.nn.rnn_decoder import RecurrentDecoder, RecurrentState
 from pyrovae.nn.rnn_encoder import RecurrentEncoder
 from pyrovae.nn.word_dropout import WordDropout

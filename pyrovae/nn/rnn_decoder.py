@@ -10,7 +10,11 @@ from torch import nn
 
 from pyrovae.nn.cells import recurrent_cell
 from pyrovae.nn.decoder import Decoder
-from pyrovae.nn.injection import InitialStateInjection, InputConcatInjection, RecurrentInjection
+from pyrovae.nn.injection import (
+    InitialStateInjection,
+    InputConcatInjection,
+    RecurrentInjection,
+)
 from pyrovae.nn.word_dropout import WordDropout
 
 

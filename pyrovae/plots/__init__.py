@@ -9,7 +9,11 @@ PNG and returns the path. matplotlib is imported only when a figure is drawn (Ag
 """
 
 from pyrovae.plots.decoder_use import plot_decoder_use
-from pyrovae.plots.posterior_marginals import distribution_marginals, kernel_density_marginals, plot_posterior_marginals
+from pyrovae.plots.posterior_marginals import (
+    distribution_marginals,
+    kernel_density_marginals,
+    plot_posterior_marginals,
+)
 from pyrovae.plots.runs import plot_latent_fit_vs_rate, plot_rate_distortion
 from pyrovae.plots.two_sample_tests import ks_critical_value, plot_per_dimension_tests
 

@@ -46,7 +46,13 @@ from typing import Any, TypeVar
 import torch
 from torch import Tensor
 
-from pyrovae.atomic import TEMP_PREFIX, atomic_write_json, fsync_dir, fsync_file, temporary_sibling
+from pyrovae.atomic import (
+    TEMP_PREFIX,
+    atomic_write_json,
+    fsync_dir,
+    fsync_file,
+    temporary_sibling,
+)
 from pyrovae.errors import CheckpointError, ConfigError
 from pyrovae.train.weights import load_weights, save_weights
 
