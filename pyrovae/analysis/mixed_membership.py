@@ -2,7 +2,7 @@ r"""The mixed-membership model of grouped continuous samples (Barkhof 2021, Appe
 
 Observations :math:`z_n \in \mathbb R^D` come in groups :math:`g_n \in \{1..G\}` (one group per
 trained model, plus a group of prior samples). ``K`` components are shared by all groups; each
-group mixes them with its own weights (Airoldi et al. 2014, "Handbook of Mixed Membership Models";
+group mixes them with its own weights (Airoldi et al. 2014, "Handbook of Mixed Membership Models and Their Applications";
 Blei 2014):
 
 .. math::

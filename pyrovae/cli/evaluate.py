@@ -24,7 +24,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("evaluate", help="all scalar metrics of a trained run", description=HELP)
     parser.add_argument("run_dir", metavar="RUN_DIR")
     add_data_options(parser, default_split="test")
-    parser.add_argument("--iw-samples", type=int, default=500, metavar="K", help="importance samples per sentence (default 500; Burda et al. 2016); 0 reports the -ELBO bound instead")
+    parser.add_argument("--iw-samples", type=int, default=500, metavar="K", help="importance samples per sentence (default 500, as He et al. 2019 and Barkhof 2021; estimator of Burda et al. 2016); 0 reports the -ELBO bound instead")
     parser.add_argument("--skip", nargs="+", default=[], metavar="PART", help=f"leave out parts of the report: {', '.join(PARTS)}")
     parser.add_argument("--num-generated", type=int, default=1000, metavar="N", help="sentences decoded from the prior for self-BLEU (default 1000)")
     parser.add_argument("--minimal-pairs", metavar="FILE.tsv", help="score syntactic minimal pairs from this TSV file")

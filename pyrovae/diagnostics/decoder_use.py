@@ -12,7 +12,7 @@ the end token):
       - \mathbb 1[\arg\max P_t(\cdot \mid z^p_k) = x_t]\Big),
 
   how much more often the decoder's mode is the right token given the sentence's own code than
-  given a code from the prior (Pelsmaeker & Aziz 2020). Its within-posterior baseline, the same
+  given a code from the prior (Pelsmaeker & Aziz 2019). Its within-posterior baseline, the same
   difference between two independent posterior codes, has expectation exactly 0 by symmetry, so the
   signed difference needs no correction: a code the decoder reads but that carries nothing about
   :math:`x` gives :math:`\mathbb E[\Delta_t] = 0`.
@@ -26,7 +26,7 @@ the end token):
   :math:`M = \frac12 (P + Q)`. The first term (posterior against prior codes) also grows when the
   decoder merely reacts to the noise in :math:`z`; the second, between two independent posterior
   codes of the same sentence, is that within-posterior variability, subtracted as the thesis
-  does ("we subtract the amount of internal variability within the posterior experiments from the
+  does ("We subtract the amount of internal variability within the 5 posterior experiments from the
   variability between the two sets"). Both terms are unbiased (each pair is independent).
 
 Both are averaged over all predicted tokens of the set (a per-token ratio of per-sentence sums, with
@@ -37,7 +37,8 @@ that ignores :math:`z` gives exactly 0 for both.
 Cost: ``2 K`` teacher-forced decoder passes over the set, in chunks of at most
 :data:`CHUNK_ELEMENTS` logits, with float64 accumulation.
 
-References: Barkhof, "TransformerVAE" (MSc thesis, 2021), section 4.3; Pelsmaeker & Aziz,
+References: Barkhof, "Taking a step back: assessing the TransformerVAE as a latent variable model
+first" (MSc thesis, University of Amsterdam, 2021), section 4.3; Pelsmaeker & Aziz,
 "Effective Estimation of Deep Generative Language Models", ACL 2020 (arXiv:1904.08194).
 """
 

@@ -28,8 +28,8 @@ It warns (``warnings.warn``, once per run and kind) about
   checks (3) the marginal KL rose at every check, by more than ``drift_tolerance`` nats (0.05) in
   all, while the rate and the MMD to the prior rose too: the extra rate is going into
   :math:`\mathrm{KL}(q(z)\|p(z))` instead of the mutual information, the pathological
-  high-rate, high-marginal-KL region of Barkhof (2021, section 4.2.2) that spoils generation from
-  the prior. The MMD condition guards against a rise that is only the estimator's
+  high-rate, high-marginal-KL region of Barkhof (2021, section 4.2.2), which spoils generation from
+  the prior (Prokhorov et al. 2019, section 3.2). The MMD condition guards against a rise that is only the estimator's
   :math:`\log N` floor following the rate up.
 
 Measurements run with no gradients, in evaluation mode (modes restored afterwards), and the
@@ -201,5 +201,5 @@ class TrainingMonitor:
             f"{self.drift_window} checks the marginal KL rose {kl[0]:.2f} -> {kl[-1]:.2f} nats and the "
             f"MMD to the prior {window[0]['mmd']:.4f} -> {window[-1]['mmd']:.4f} while the rate rose "
             f"{window[0]['rate']:.2f} -> {window[-1]['rate']:.2f} nats/sentence: the extra rate goes into "
-            "KL(q(z)||p(z)) rather than I(x;z), which spoils generation from the prior (Barkhof 2021, 4.2)"
+            "KL(q(z)||p(z)) rather than I(x;z), which spoils generation from the prior (Barkhof 2021, 4.2.2; Prokhorov et al. 2019, 3.2)"
         )

@@ -17,9 +17,10 @@ token like any other. All scores are percentages (0-100).
   two largest counts per n-gram suffice; the result equals sacrebleu's ``sentence_score`` against
   the explicit reference list.
 
-References: Papineni et al., "BLEU" (ACL 2002); Post, "A Call for Clarity in Reporting BLEU
-Scores" (WMT 2018, sacrebleu); Lin, "ROUGE" (2004); Zhu et al., "Texygen" (SIGIR 2018,
-arXiv:1802.01886).
+References: Papineni et al., "BLEU: a Method for Automatic Evaluation of Machine Translation"
+(ACL 2002); Post, "A Call for Clarity in Reporting BLEU Scores" (WMT 2018, sacrebleu); Lin,
+"ROUGE: A Package for Automatic Evaluation of Summaries" (2004); Zhu et al., "Texygen: A
+Benchmarking Platform for Text Generation Models" (SIGIR 2018, arXiv:1802.01886).
 """
 
 from __future__ import annotations

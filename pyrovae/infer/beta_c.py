@@ -2,7 +2,7 @@ r"""beta_C: pull the rate toward a chosen capacity :math:`C`.
 
 .. math:: \mathcal{J} = D + \beta N \, |\bar R - C_t|
 
-(Burgess et al. 2018; Prokhorov et al. 2019, eq. 2), with :math:`\bar R` the batch-average rate
+(Burgess et al. 2018; Prokhorov et al. 2019, eq. 2, there written per sentence), with :math:`\bar R` the batch-average rate
 and :math:`C_t` either constant or ramped linearly from ``capacity_start`` to ``capacity`` over
 ``ramp_steps`` optimizer steps, as Burgess et al. do. Prokhorov et al. report runs ending with
 :math:`C - 1 \le \mathrm{KL} \le C + 1`.

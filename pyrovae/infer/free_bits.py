@@ -4,7 +4,7 @@ On the total rate (Kingma et al. 2016):
 
 .. math:: \mathcal{J} = D + N \max(\lambda, \bar R),
 
-and per latent dimension (Kingma et al. 2016; Barkhof thesis eq. 4.1; Li et al. 2020):
+and per latent dimension (Kingma et al. 2016; Barkhof thesis eq. 4.1, there per data point; Li et al. 2020):
 
 .. math:: \mathcal{J} = D + N \sum_d \max(\lambda_d, \overline{\mathrm{KL}}_d),
 
@@ -17,7 +17,7 @@ bits).
 
 References:
     [1] Kingma et al., "Improved Variational Inference with Inverse Autoregressive Flow",
-        NeurIPS 2016 (arXiv:1606.04934), appendix C.8.
+        NIPS 2016 (arXiv:1606.04934), appendix C.8.
     [2] Li et al., "Optimus: Organizing Sentences via Pre-trained Modeling of a Latent Space",
         EMNLP 2020 (arXiv:2004.04092).
 """

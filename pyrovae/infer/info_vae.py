@@ -1,6 +1,6 @@
 r"""InfoVAE / MMD-VAE: match the aggregate posterior to the prior with a kernel MMD.
 
-Zhao et al. (2017, eq. 6) maximise
+Zhao et al. (2017, eq. 6; Barkhof 2021, eq. 2.30) maximise
 
 .. math::
     \mathbb{E}[\log p(x|z)] - (1 - \alpha)\,\mathrm{KL}(q(z|x)\,\|\,p(z))

@@ -17,8 +17,9 @@ gradient clipping; with ``objective_optimizer=sgd`` each step is
 :math:`u \leftarrow \max(0, u + \eta\,(r - \bar R))`. The multiplier is logged and checkpointed.
 
 With ``per_dim=r_d`` each latent dimension has its own constraint
-:math:`\overline{\mathrm{KL}}_d \ge r_d` and multiplier :math:`u_d` (the per-dimension variant of the
-thesis); this needs a factorised posterior.
+:math:`\overline{\mathrm{KL}}_d \ge r_d` and multiplier :math:`u_d`, an extension: the thesis's MDR
+constrains the total rate and only reports its target divided by the number of dimensions (section
+4.2.1); this needs a factorised posterior.
 
 Reference: Pelsmaeker & Aziz, "Effective Estimation of Deep Generative Language Models",
 ACL 2020 (arXiv:1904.08194).

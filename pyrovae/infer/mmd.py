@@ -8,7 +8,8 @@ the unbiased estimator of Gretton et al. (2012, eq. 3) with the Gaussian kernel
 :math:`k(x, y) = \exp(-\|x - y\|^2 / (2 h^2))`. Its expectation is 0 exactly when the two samples
 come from the same distribution (it can be slightly negative for finite samples). The default
 bandwidth :math:`h^2 = D` suits samples of a standard normal in :math:`\mathbb{R}^D`, whose pairwise
-squared distances average :math:`2D` (InfoVAE's choice, Zhao et al. 2017).
+squared distances average :math:`2D` (Zhao et al.'s released MMD-VAE code uses
+:math:`\exp(-\|x - y\|^2 / D^2)` instead).
 
 :func:`mmd_squared_per_dimension` gives the same statistic for every coordinate separately (one
 kernel per dimension, chunked so that large samples fit in memory).

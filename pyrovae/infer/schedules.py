@@ -10,7 +10,8 @@ References:
         linear KL annealing.
     [2] Fu et al., "Cyclical Annealing Schedule: A Simple Approach to Mitigating KL Vanishing",
         NAACL 2019 (arXiv:1903.10145).
-    [3] Barkhof, "Fixing the Rate-Distortion Trade-off in Text VAEs" (MSc thesis, 2021), section 4.1.1:
+    [3] Barkhof, "Taking a step back: assessing the TransformerVAE as a latent variable model
+        first" (MSc thesis, University of Amsterdam, 2021), section 4.1.1:
         per-epoch annealing as in Li et al. 2020 (Optimus, arXiv:2004.04092).
 """
 

@@ -13,7 +13,8 @@ References:
     [1] Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained Variational
         Framework", ICLR 2017.
     [2] Bowman et al., "Generating Sentences from a Continuous Space" (arXiv:1511.06349).
-    [3] Fu et al., "Cyclical Annealing Schedule" (arXiv:1903.10145).
+    [3] Fu et al., "Cyclical Annealing Schedule: A Simple Approach to Mitigating KL Vanishing",
+        NAACL 2019 (arXiv:1903.10145).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ what the aggregate posterior, mutual information and a VampPrior pay.
 
 References:
     [1] Kingma et al., "Improved Variational Inference with Inverse Autoregressive Flow",
-        NeurIPS 2016 (arXiv:1606.04934).
+        NIPS 2016 (arXiv:1606.04934).
     [2] Germain et al., "MADE: Masked Autoencoder for Distribution Estimation" (arXiv:1502.03509).
 """
 

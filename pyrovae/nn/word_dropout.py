@@ -13,7 +13,7 @@ class WordDropout(nn.Module):
     The first position (``<bos>``) is never dropped.
 
     Reference: Bowman et al., "Generating Sentences from a Continuous Space", CoNLL 2016
-    (arXiv:1511.06349), section 3.3.
+    (arXiv:1511.06349), paragraph "Word dropout and historyless decoding".
     """
 
     def __init__(self, p: float, unk_id: int) -> None:

@@ -1,12 +1,13 @@
 r"""How much the decoder's predictions depend on the code, along the sentence.
 
-Barkhof (2021, section 4.3, Figs. 4.10-4.12) decodes every sentence (teacher forced) once with a
-code from its posterior and once with a code from the prior, and compares the two per position:
+Barkhof (2021, section 4.3, Figs. 4.10-4.12) decodes every sentence (teacher forced) with codes
+from its posterior and with codes from the prior (5 of each), and compares the two per position:
 the drop in next-token accuracy and the Jensen-Shannon divergence between the two predictive
 distributions, averaged within bins of relative position :math:`t / |x|`. A decoder that ignores
 ``z`` gives flat zero curves; one that stores, say, the first words in ``z`` peaks at the start.
 
-Reference: Barkhof (2021, MSc thesis, University of Amsterdam).
+Reference: Barkhof, "Taking a step back: assessing the TransformerVAE as a latent variable model
+first" (MSc thesis, University of Amsterdam, 2021).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ part, the aggregate posterior has left the prior along that axis: decoding prior
 feeds the decoder codes unlike those it was trained on. Matching marginals do not imply matching
 joints (dependence between dimensions is invisible here; see the total correlation).
 
-Reference: Barkhof, "Variational Autoencoders with Transformer Decoders for Text" (MSc thesis,
-University of Amsterdam, 2021), section 4.2.
+Reference: Barkhof, "Taking a step back: assessing the TransformerVAE as a latent variable model
+first" (MSc thesis, University of Amsterdam, 2021), section 4.2.1.
 """
 
 from __future__ import annotations

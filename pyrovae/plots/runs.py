@@ -14,7 +14,9 @@ one standard error where the estimate has one).
   the prior rather than on information about ``x``.
 
 References: Alemi et al., "Fixing a Broken ELBO" (arXiv:1711.00464); Hoffman & Johnson, "ELBO
-surgery" (NeurIPS AABI workshop 2016); Barkhof (2021, MSc thesis, University of Amsterdam).
+surgery: yet another way to carve up the variational evidence lower bound" (NIPS 2016 Workshop on
+Advances in Approximate Bayesian Inference); Barkhof, "Taking a step back: assessing the
+TransformerVAE as a latent variable model first" (MSc thesis, University of Amsterdam, 2021).
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ with :math:`K` the Kolmogorov distribution (:math:`K^{-1}(0.95) = 1.358`; asympt
 accurate from a few hundred samples on) when the sample sizes are given: bars above it reject
 :math:`q(z_d) = p(z_d)` at that level (before any correction for testing ``D`` dimensions).
 
-References: Barkhof (2021, MSc thesis, University of Amsterdam); Gretton et al., "A Kernel
-Two-Sample Test" (JMLR 2012).
+References: Barkhof, "Taking a step back: assessing the TransformerVAE as a latent variable model
+first" (MSc thesis, University of Amsterdam, 2021); Gretton et al., "A Kernel Two-Sample Test"
+(JMLR 2012).
 """
 
 from __future__ import annotations
