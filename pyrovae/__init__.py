@@ -6,7 +6,20 @@ sampling), :mod:`pyrovae.metrics` (estimators with standard errors and units),
 :mod:`pyrovae.train`, :mod:`pyrovae.data` and :mod:`pyrovae.cli`.
 """
 
-from pyrovae.lm import LanguageModel
-from pyrovae.vae import TextVAE
 from pyrovae.version import __version__
-# No __all__ here: pdoc would then document only the names listed, not the subpackages.
+
+# ``TextVAE`` and ``LanguageModel`` are imported on first use: ``import pyrovae`` (and so
+# ``pyrovae --help``) must not pay for torch and Pyro. No __all__ here: pdoc would then document
+# only the names listed, not the subpackages.
+
+
+def __getattr__(name: str):
+    if name == "TextVAE":
+        from pyrovae.vae import TextVAE
+
+        return TextVAE
+    if name == "LanguageModel":
+        from pyrovae.lm import LanguageModel
+
+        return LanguageModel
+    raise AttributeError(f"module 'pyrovae' has no attribute {name!r}")

@@ -36,20 +36,13 @@ from types import ModuleType
 from typing import Any, Callable, Sequence
 
 from pyrovae.errors import ConfigError, ModelFileError
-from pyrovae.user_file import import_user_file
+from pyrovae.user_file import import_user_file, keyword_options
 
 CONTRACT = (
     "a model file must define build(codec, **options) returning a module with model(batch) and "
     "guide(batch) methods (and may define codec(sentences, **options), `objective` and a `config` "
     "dict); see docs/model-files.md"
 )
-
-
-def _keyword_options(function: Callable[..., Any]) -> tuple[dict[str, inspect.Parameter], bool]:
-    """The keyword options of ``function`` after its first parameter, and whether it takes ``**options``."""
-    parameters = list(inspect.signature(function).parameters.values())[1:]
-    named = {p.name: p for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    return named, any(p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @dataclass
@@ -79,12 +72,12 @@ class ModelFile:
         """The model options (keyword options of ``build`` and ``codec``), with their defaults."""
         options: dict[str, inspect.Parameter] = {}
         for _, function in self._functions():
-            options |= _keyword_options(function)[0]
+            options |= keyword_options(function, 1)[0]
         return options
 
     def check_options(self, options: dict[str, Any]) -> None:
         """Raise a ConfigError naming the valid options if neither ``build`` nor ``codec`` accepts one."""
-        if any(_keyword_options(function)[1] for _, function in self._functions()):
+        if any(keyword_options(function, 1)[1] for _, function in self._functions()):
             return
         valid = self.build_options()
         unknown = sorted(set(options) - set(valid))
@@ -96,7 +89,7 @@ class ModelFile:
 
     @staticmethod
     def _options_for(function: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
-        named, accepts_any = _keyword_options(function)
+        named, accepts_any = keyword_options(function, 1)
         return dict(options) if accepts_any else {k: v for k, v in options.items() if k in named}
 
     def _call(self, what: str, function: Callable[..., Any], first: Any, options: dict[str, Any]) -> Any:

@@ -7,7 +7,7 @@ A registry maps a name to a class or factory; the class registers itself where i
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Collection, Generic, TypeVar
 
 from pyrovae.errors import ConfigError
 
@@ -91,11 +91,12 @@ class Registry(Generic[T]):
         except (TypeError, ValueError) as error:  # e.g. text where a number belongs
             raise ConfigError(f"{self.kind} {name!r} rejected its options {options}: {error}") from None
 
-    def describe(self) -> str:
-        """One line per registered name with its options, for ``--help``."""
+    def describe(self, common: Collection[str] = ()) -> str:
+        """One line per registered name with its options, for ``--help``; options in ``common``
+        (accepted by every entry, said once by the caller) are left out of the lines."""
         lines = []
         for name in self.names():
-            opts = ", ".join(f"{k}={p.default!r}" for k, p in self.options(name).items())
+            opts = ", ".join(f"{k}={p.default!r}" for k, p in self.options(name).items() if k not in common)
             lines.append(f"  {name}: {opts}" if opts else f"  {name}")
         return "\n".join(lines)
 

@@ -33,3 +33,12 @@ def test_api_reference_builds(tmp_path):
     assert (tmp_path / "pyrovae" / "infer" / "mdr.html").is_file()
     assert (tmp_path / "pyrovae" / "train" / "checkpoint.html").is_file()
     assert "TokenSequence" in (tmp_path / "pyrovae" / "distributions.html").read_text()
+
+
+def test_the_config_example_is_a_valid_run_configuration():
+    from pyrovae.cli.options import merge, read_config_file
+    from pyrovae.train.config import RunConfig
+
+    config = RunConfig.from_dict(merge({"model": {}}, read_config_file(str(REPO / "docs" / "config-example.toml"))))
+    assert config.objective == "free_bits" and config.objective_options == {"per_dim": 0.25}
+    assert config.model["latent_dim"] == 32 and config.select == "last"

@@ -8,8 +8,9 @@ from pathlib import Path
 
 HELP = """Compare runs on one split (default: valid). Each argument is a run directory or a `pyrovae
 diagnose` report folder. A run's figures are read from what was saved, nothing is recomputed:
-its diagnose report (RUN/diagnose-SPLIT/report.json) first, then RUN/eval-SPLIT.json (`pyrovae
-evaluate`), then RUN/final_metrics.json (`pyrovae fit`). A run without the aggregate-posterior
+its newest diagnose report of the split inside the run folder (RUN/diagnose-SPLIT/report.json, or
+any RUN/NAME/report.json that `diagnose --out RUN/NAME` wrote) first, then RUN/eval-SPLIT.json
+(`pyrovae evaluate`), then RUN/final_metrics.json (`pyrovae fit`). A run without the aggregate-posterior
 figures is named with the command that computes them; --compute-missing runs that diagnosis now,
 into OUT/reports/RUN_NAME/ (the run folder is not written). Prints two tables and writes
 OUT/runs.json, OUT/rate_distortion.png (distortion and ELBO against rate; Barkhof 2021, Fig. 4.3)
@@ -79,6 +80,19 @@ def _diagnose_report(folder: Path, split: str | None = None) -> dict | None:
     return report if split is None or report.get("split") == split else None
 
 
+def _run_reports(run: Path, split: str) -> list[tuple[Path, dict]]:
+    """Diagnose reports of ``split`` inside the run folder (``diagnose-SPLIT/`` by default, or
+    any folder ``diagnose --out RUN/NAME`` wrote), newest first."""
+    from pyrovae.cli.diagnose import REPORT_FILE
+
+    reports = []
+    for file in sorted(run.glob(f"*/{REPORT_FILE}"), key=lambda f: f.stat().st_mtime, reverse=True):
+        report = _diagnose_report(file.parent, split)
+        if report is not None:
+            reports.append((file.parent, report))
+    return reports
+
+
 def collect(path: str, split: str) -> RunFigures:
     """Every saved figure of the run (or diagnose report folder) ``path`` on ``split``.
 
@@ -104,9 +118,9 @@ def collect(path: str, split: str) -> RunFigures:
             raise CheckpointError(f"{folder} is neither a pyrovae run (no config.json) nor a diagnose report folder (no {REPORT_FILE})")
         run_dir.require()
         figures = RunFigures(folder.resolve().name, folder, folder)
-        report = _diagnose_report(folder / f"diagnose-{split}", split)
-        if report is not None:
-            figures.add(read_estimates(report["metrics"]), folder / f"diagnose-{split}" / REPORT_FILE)
+        found = _run_reports(folder, split)
+        if found:
+            figures.add(read_estimates(found[0][1]["metrics"]), found[0][0] / REPORT_FILE)
     if figures.run_dir is not None:
         evaluation, final = figures.run_dir / f"eval-{split}.json", figures.run_dir / "final_metrics.json"
         if evaluation.is_file():

@@ -16,14 +16,16 @@ decoder's use of z (accuracy drop and JS divergence between posterior and prior 
 (`reconstruction`), and self-BLEU of --num-generated sentences decoded from the prior
 (`generation`, decoded with --decode). --minimal-pairs adds the syntactic minimal-pairs scores.
 Estimates carry a standard error where one is defined. Prints a table and writes
-RUN_DIR/eval-SPLIT.json (or --out)."""
+RUN_DIR/eval-SPLIT.json (or --out). Like diagnose, compare, latents and analyse it reads the
+validation split unless --split test (or --data) says otherwise: model selection and diagnostics on
+held-out validation text, the test set only when asked for."""
 
 def add_parser(commands) -> None:
     from pyrovae.cli.decoding_options import add_decoding_options
 
     parser = commands.add_parser("evaluate", help="all scalar metrics of a trained run", description=HELP)
     parser.add_argument("run_dir", metavar="RUN_DIR")
-    add_data_options(parser, default_split="test")
+    add_data_options(parser, default_split="valid")
     parser.add_argument("--iw-samples", type=int, default=500, metavar="K", help="importance samples per sentence (default 500, as He et al. 2019 and Barkhof 2021; estimator of Burda et al. 2016); 0 reports the -ELBO bound instead")
     parser.add_argument("--skip", nargs="+", default=[], metavar="PART", help=f"leave out parts of the report: {', '.join(PARTS)}")
     parser.add_argument("--num-generated", type=int, default=1000, metavar="N", help="sentences decoded from the prior for self-BLEU (default 1000)")
@@ -118,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pyrovae.cli.decoding_options import decoding_strategy
+    from pyrovae.cli.final_evaluation import rate_split
     from pyrovae.cli.metric_files import write_json
     from pyrovae.cli.table import format_table
     from pyrovae.errors import ConfigError
@@ -150,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
         metrics |= _minimal_pair_metrics(minimal_pairs(data.model, data.codec, pairs))
     title = data.label if not args.data else f"{data.label}: {data.path}"
     print(format_table(f"{title} ({data.run_dir.path})", metrics))
+    split_line = rate_split(metrics)
+    if split_line:
+        print(split_line)
     out = Path(args.out) if args.out else data.run_dir.path / f"eval-{data.label}.json"
     write_json(out, {"split": data.label, "data": data.path, **metrics})
     print(f"wrote {out}")

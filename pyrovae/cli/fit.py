@@ -28,22 +28,31 @@ RESUMABLE_OVERRIDES = {
 }
 
 
-def add_parser(commands) -> None:
+def _description() -> str:
+    """``fit --help``: examples, every run option with its help and range, the registered names."""
     from pyrovae.cli.options import describe_config_options
-    from pyrovae.infer import OBJECTIVES
+    from pyrovae.infer import OBJECTIVES, Objective
     from pyrovae.latent import POSTERIORS, PRIORS
 
-    parser = commands.add_parser(
-        "fit",
-        help="train a model file's model",
-        description=HELP
+    return (
+        HELP
         + describe_config_options()
-        + "\n\nobjectives (--set objective=NAME objective.KEY=VALUE):\n"
-        + OBJECTIVES.describe()
+        + "\n\nobjectives (--set objective=NAME objective.KEY=VALUE, or objective=FILE.py defining objective(**options)):\n"
+        + OBJECTIVES.describe(common=Objective.common_options)
+        + "\n  every objective also takes analytic_kl=True (a closed-form KL where one is registered) and "
+        "num_particles=1 (samples of z per sentence)"
         + "\n\nposteriors (--set posterior=NAME posterior.KEY=VALUE, or posterior=GUIDE_FILE.py):\n"
         + POSTERIORS.describe()
         + "\n\npriors (--set prior=NAME prior.KEY=VALUE, or prior=FILE.py):\n"
-        + PRIORS.describe(),
+        + PRIORS.describe()
+    )
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser(
+        "fit",
+        help="train a model file's model",
+        description_factory=_description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model_file", metavar="MODEL_FILE", help="a .py file defining build(codec, **options)")
@@ -112,7 +121,8 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     )
     from pyrovae.errors import ConfigError
     from pyrovae.infer import OBJECTIVES
-    from pyrovae.latent.factory import configured_factories
+    from pyrovae.infer.objective_file import objective_from_file
+    from pyrovae.latent.factory import configured_factories, is_file_spec
     from pyrovae.text import Vocabulary
     from pyrovae.train.aggressive import AggressiveTrainer
     from pyrovae.train.distributed import init_distributed, shutdown_distributed
@@ -122,7 +132,10 @@ def _fit(model_file, run_dir, config, resume: bool) -> int:
     # Everything that can be checked without data is checked before the data is loaded.
     model_file.check_options(config.model)
     objective = None if config.objective is not None else model_file.make_objective()
-    if objective is None:
+    if objective is None and config.objective is not None and is_file_spec(config.objective):
+        copy = run_dir.path / "objective.py"
+        objective = objective_from_file(copy if resume and copy.is_file() else Path(config.objective), config.objective_options)
+    elif objective is None:
         objective = OBJECTIVES.build(config.objective or "elbo", **config.objective_options)
     elif config.objective_options:
         raise ConfigError(

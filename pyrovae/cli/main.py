@@ -13,20 +13,38 @@ COMMANDS = {
     "interpolate": "pyrovae.cli.interpolate",
     "diagnose": "pyrovae.cli.diagnose",
     "compare": "pyrovae.cli.compare",
+    "curves": "pyrovae.cli.curves",
     "latents": "pyrovae.cli.latents",
     "analyse": "pyrovae.cli.analyse",
 }
 
 
+class LazyHelpParser(argparse.ArgumentParser):
+    """An argument parser whose description is computed only when help is printed.
+
+    ``description_factory`` builds the text (e.g. the list of registered objectives, which needs
+    torch and Pyro), so parsing arguments and ``pyrovae --help`` stay free of heavy imports.
+    """
+
+    def __init__(self, *args, description_factory=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._description_factory = description_factory
+
+    def format_help(self) -> str:
+        if self._description_factory is not None:
+            self.description, self._description_factory = self._description_factory(), None
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
-    parser = argparse.ArgumentParser(
+    parser = LazyHelpParser(
         prog="pyrovae",
         description="Variational autoencoders of text as Pyro programs. "
         "Figures are in nats per sentence unless a unit says otherwise.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=LazyHelpParser)
     for name, module in COMMANDS.items():
         import_module(module).add_parser(commands)
     return parser

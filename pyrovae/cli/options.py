@@ -44,7 +44,7 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
             raise ConfigError(
                 f"unknown option group {prefix!r} in {key!r}: use model.KEY, objective.KEY, posterior.KEY or prior.KEY"
             )
-        elif key in ("posterior", "prior") and isinstance(value, str) and value.endswith(".py"):
+        elif key in ("posterior", "prior", "objective") and isinstance(value, str) and value.endswith(".py"):
             values[key] = str(Path(value).expanduser().resolve())
         else:
             values[key] = value
@@ -92,10 +92,17 @@ def merge(*layers: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_config_options() -> str:
-    """Lines for ``--help``: every run option with its default."""
+    """Lines for ``--help``: every run option with its default, what it does and its valid range."""
+    import textwrap
+
     defaults = RunConfig()
-    return "\n".join(
-        f"  {name}={getattr(defaults, name)!r}"
-        for name in RunConfig.field_names()
-        if name not in OPTION_MAPS
-    )
+    lines = []
+    for name in RunConfig.field_names():
+        if name in OPTION_MAPS:
+            continue
+        head = f"  {name}={getattr(defaults, name)!r}"
+        text = RunConfig.describe(name)
+        wrapped = textwrap.wrap(text, 96 - 30)
+        lines.append(f"{head:<30}{wrapped[0]}" if len(head) < 30 else f"{head}\n{' ' * 30}{wrapped[0]}")
+        lines.extend(" " * 30 + more for more in wrapped[1:])
+    return "\n".join(lines)

@@ -133,6 +133,9 @@ class Objective(Trace_ELBO, nn.Module, metaclass=_ObjectiveMeta):
         self.analytic_kl = analytic_kl
         self.kl_weight = as_schedule(kl_weight)
 
+    #: options every objective takes from Pyro's ELBO and the accounting (``--help`` says them once).
+    common_options = ("num_particles", "vectorize_particles", "max_plate_nesting", "analytic_kl")
+
     # ELBO.__call__ (returning an ELBOModule) and nn.Module.__call__ clash: keep Pyro's meaning.
     __call__ = Trace_ELBO.__call__
 

@@ -17,16 +17,15 @@ rejects raise a :class:`~pyrovae.errors.ConfigError` when the model is built.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Collection
 
-from pyrovae.errors import ConfigError, ModelFileError
+from pyrovae.errors import ConfigError
 from pyrovae.latent.posterior import POSTERIORS, PosteriorFactory
 from pyrovae.latent.prior import PRIORS, PriorFactory
 from pyrovae.registry import Registry
-from pyrovae.user_file import import_user_file
+from pyrovae.user_file import keyword_options, load_user_function
 
 #: The two kinds of latent module: their registry and the dimensions the model file fixes.
 KINDS: dict[str, tuple[Registry, tuple[str, ...]]] = {
@@ -58,23 +57,6 @@ def is_file_spec(spec: str) -> bool:
     return spec.endswith(".py")
 
 
-def _file_options(function: Callable[..., Any], fixed: int) -> tuple[dict[str, inspect.Parameter], bool]:
-    parameters = list(inspect.signature(function).parameters.values())
-    named = {p.name: p for p in parameters[fixed:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    return named, any(p.kind is p.VAR_KEYWORD for p in parameters)
-
-
-def _load_file(kind: str, path: Path) -> Callable[..., Any]:
-    dims = ", ".join(KINDS[kind][1])
-    contract = f"a {kind} file defines {kind}({dims}, **options) returning a {kind.capitalize()} (see docs/latents.md)"
-    if not path.is_file():
-        raise ConfigError(f"{kind} file {path} does not exist: pass a registered {kind} name or the path of a .py file")
-    function = getattr(import_user_file(path), kind, None)
-    if not callable(function):
-        raise ModelFileError(f"{path} defines no {kind}() function: {contract}")
-    return function
-
-
 def make_factory(kind: str, spec: str, options: dict[str, Any] | None = None) -> ConfiguredFactory:
     """The factory for ``kind`` (``"posterior"`` or ``"prior"``) named by ``spec`` with ``options``.
 
@@ -90,8 +72,9 @@ def make_factory(kind: str, spec: str, options: dict[str, Any] | None = None) ->
     registry, dims = KINDS[kind]
     options = dict(options or {})
     if is_file_spec(spec):
-        constructor = _load_file(kind, Path(spec))
-        valid, accepts_any = _file_options(constructor, len(dims))
+        contract = f"a {kind} file defines {kind}({', '.join(dims)}, **options) returning a {kind.capitalize()} (see docs/latents.md)"
+        constructor = load_user_function(Path(spec), kind, contract)
+        valid, accepts_any = keyword_options(constructor, len(dims))
         label = f"{kind}() of {Path(spec).name}"
     else:
         constructor, valid, accepts_any = registry.get(spec), registry.options(spec), False

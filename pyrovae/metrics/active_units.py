@@ -102,3 +102,29 @@ def posterior_means(
     if not means:
         raise DataError("posterior means need at least one batch of data")
     return torch.cat(means)
+
+
+class RunningActiveUnits:
+    """Active units from posterior means seen batch by batch (sums in float64, mergeable across
+    processes): ``add`` each batch's means, ``all_reduce_sum`` the :meth:`packed` sums under DDP,
+    then :meth:`count` applies Burda et al.'s threshold to the variance (``ddof=1``)."""
+
+    def __init__(self) -> None:
+        self.sums: torch.Tensor | None = None
+
+    def add(self, means: torch.Tensor) -> None:
+        """Posterior means ``[B, D]`` of one batch."""
+        means = means.detach().double()
+        rows = torch.stack([means.sum(0), means.square().sum(0), torch.full_like(means[0], means.shape[0])])
+        self.sums = rows if self.sums is None else self.sums + rows
+
+    def packed(self) -> torch.Tensor | None:
+        """``[3, D]``: sum, sum of squares and count per dimension (None before any batch)."""
+        return self.sums
+
+    @staticmethod
+    def count(sums: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> int:
+        """Active dimensions of the (reduced) :meth:`packed` sums."""
+        total, squares, n = sums
+        variances = (squares - total.square() / n) / (n - 1).clamp(min=1)
+        return int((variances > threshold).sum())

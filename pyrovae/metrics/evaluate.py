@@ -148,7 +148,9 @@ def evaluate(
         are NaN with a note saying why.
 
     With ``iw_samples=0`` no importance sampling is done: ``iw_log_likelihood``, ``nll``,
-    ``nll_per_token`` and ``ppl`` are replaced by the bounds ``neg_elbo_per_token`` and ``ppl_bound``.
+    ``nll_per_token`` and ``ppl`` are replaced by the bounds ``neg_elbo_per_token`` and ``ppl_bound``,
+    except for a model without latent variable, whose ELBO is its exact log-likelihood (reported as
+    such, with a note).
 
     Raises:
         DataError: ``batches`` is empty.
@@ -216,17 +218,20 @@ def evaluate(
     if token_unit is None:
         token_unit = getattr(getattr(batches, "codec", None), "token_unit", "token")
     per_word = token_unit != "word" and not torch.equal(word_counts, tokens)
+    exact = None
+    if not iw and not has_latent:  # no latent: the ELBO is the exact log-likelihood
+        iw, exact = [terms_all[:, 0]], "exact: the model has no latent variable"
     if iw:
         iw_all = torch.cat(iw)
-        nll_per_token, ppl = _per_token(-iw_all, tokens, token_unit)
+        nll_per_token, ppl = _per_token(-iw_all, tokens, token_unit, exact)
         results |= {
-            "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence"),
-            "nll": Estimate.from_samples(-iw_all, "nats/sentence"),
+            "iw_log_likelihood": Estimate.from_samples(iw_all, "nats/sentence", exact),
+            "nll": Estimate.from_samples(-iw_all, "nats/sentence", exact),
             "ppl": ppl,
             "nll_per_token": nll_per_token,
         }
         if per_word:
-            nll_per_word, ppl_per_word = _per_token(-iw_all, word_counts, "word")
+            nll_per_word, ppl_per_word = _per_token(-iw_all, word_counts, "word", exact)
             results |= {"ppl_per_word": ppl_per_word, "nll_per_word": nll_per_word}
     else:
         note = "upper bound from -ELBO (no importance samples requested)"

@@ -5,9 +5,11 @@ PNG and returns the path. matplotlib is imported only when a figure is drawn (Ag
 * :mod:`pyrovae.plots.posterior_marginals`: aggregate-posterior histograms over the prior density;
 * :mod:`pyrovae.plots.two_sample_tests`: KS and MMD per latent dimension;
 * :mod:`pyrovae.plots.decoder_use`: accuracy drop and JS divergence over relative position;
-* :mod:`pyrovae.plots.runs`: the rate-distortion plane and marginal KL vs rate across runs.
+* :mod:`pyrovae.plots.runs`: the rate-distortion plane and marginal KL vs rate across runs;
+* :mod:`pyrovae.plots.curves`: training curves (loss, rate, distortion, objective state) per step.
 """
 
+from pyrovae.plots.curves import plot_training_curves
 from pyrovae.plots.decoder_use import plot_decoder_use
 from pyrovae.plots.posterior_marginals import (
     distribution_marginals,
@@ -26,4 +28,5 @@ __all__ = [
     "plot_per_dimension_tests",
     "plot_posterior_marginals",
     "plot_rate_distortion",
+    "plot_training_curves",
 ]

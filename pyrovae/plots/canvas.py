@@ -26,8 +26,18 @@ def new_figure(nrows: int = 1, ncols: int = 1, panel_size: tuple[float, float] =
     return figure, axes
 
 
+#: What a panel without any plotted data says, instead of showing empty axes.
+NO_DATA = "no data"
+
+
 def save(figure, path: str | Path) -> Path:
-    """Write ``figure`` to ``path`` (PNG unless the suffix says otherwise), creating folders."""
+    """Write ``figure`` to ``path`` (PNG unless the suffix says otherwise), creating folders.
+
+    A panel with nothing plotted (e.g. no run had the metric) says :data:`NO_DATA` in its middle.
+    """
+    for ax in figure.axes:
+        if not ax.has_data():
+            ax.text(0.5, 0.5, NO_DATA, transform=ax.transAxes, ha="center", va="center", color="grey", fontsize=11)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI)

@@ -9,11 +9,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args, get_origin
 
 from pyrovae.errors import ConfigError
+from pyrovae.train.checks import Check, DeviceName, at_least, non_negative, positive
 
 AmpMode = Literal["off", "bf16", "fp16"]
 Schedule = Literal["constant", "linear", "cosine"]
 Selection = Literal["elbo", "loss", "last"]
 OptimizerName = Literal["adam", "adamw", "sgd"]
+
+
+def option(default: Any, help: str, check: Check | None = None) -> Any:
+    """A :class:`RunConfig` field: its default, the help ``pyrovae fit --help`` prints, its range check."""
+    metadata = {"help": help, "check": check}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
@@ -29,77 +38,76 @@ class RunConfig:
     """
 
     # data
-    train: str | None = None  #: training text file (or hf:NAME); None: the bundled Austen corpus
-    valid: str | None = None  #: validation text file; None: the bundled one, or 5% of train
-    test: str | None = None  #: test text file, evaluated at the end of training when given
-    max_vocab: int | None = 20000  #: vocabulary size cap, specials included
-    min_count: int = 1  #: words seen fewer times become <unk>
-    max_length: int | None = None  #: drop training sentences longer than this many words
+    train: str | None = option(None, "training text file (one sentence a line) or hf:NAME[:CONFIG][#COLUMN]; none: the bundled Austen corpus")
+    valid: str | None = option(None, "validation text file; none: the bundled one, or the last 5% of train")
+    test: str | None = option(None, "test text file, evaluated at the end of training when given")
+    max_vocab: int | None = option(20000, "vocabulary size cap of the default word-level codec, 4 special tokens included", at_least(5))
+    min_count: int = option(1, "words seen fewer times in training become <unk> (default word-level codec)", at_least(1))
+    max_length: int | None = option(None, "drop training sentences longer than this many tokens", at_least(1))
     # optimisation
-    seed: int = 0
-    batch_size: int = 32  #: sentences per optimizer step (per process under DDP)
-    eval_batch_size: int = 64
-    epochs: int = 10
-    max_steps: int | None = None  #: stop after this many optimizer steps
-    optimizer: OptimizerName = "adam"
-    lr: float = 1e-3
-    #: optimizer and step size of the gradient ascent of objective parameters (MDR's Lagrange
-    #: multipliers); see pyrovae.train.optim.build_dual_optimizer
-    objective_optimizer: OptimizerName = "adam"
-    objective_lr: float = 1e-3
-    weight_decay: float = 0.0
-    lr_schedule: Schedule = "constant"
-    warmup_steps: int = 0
-    grad_clip: float | None = 5.0  #: max global gradient norm; None disables clipping
-    accumulate: int = 1  #: batches whose gradients are summed per optimizer step
-    patience: int | None = 5  #: epochs without validation improvement before stopping
-    #: which checkpoint is "best" (evaluated at the end, used by evaluate/sample): highest validation
-    #: ELBO, lowest validation objective loss, or simply the last one (no early stopping); "last"
-    #: suits constrained objectives (MDR, beta_C, free bits) judged by where training ends.
-    select: Selection = "elbo"
-    amp: AmpMode = "off"  #: autocast: bf16 (CPU or GPU) or fp16 with a GradScaler (GPU only)
-    device: str = "auto"  #: "auto", "cpu", "cuda", "cuda:1", ...
-    aggressive: bool = False  #: He et al. 2019 aggressive encoder training until I(x;z) stops rising
+    seed: int = option(0, "seeds weights, batches and sampling; a resumed run continues its streams", at_least(0, 2**32 - 1))
+    batch_size: int = option(32, "sentences per batch (per process under DDP)", at_least(1, 1_000_000))
+    eval_batch_size: int = option(64, "sentences per evaluation batch", at_least(1, 1_000_000))
+    epochs: int = option(10, "passes over the training sentences", at_least(1, 1_000_000))
+    max_steps: int | None = option(None, "stop after this many optimizer steps (none: epochs decide)", at_least(1))
+    optimizer: OptimizerName = option("adam", "optimizer of the model and guide parameters")
+    lr: float = option(1e-3, "learning rate", positive())
+    objective_optimizer: OptimizerName = option(
+        "adam", "optimizer of the gradient ascent of objective parameters (MDR's Lagrange multipliers)"
+    )
+    objective_lr: float = option(1e-3, "step size of the objective parameters' optimizer", positive())
+    weight_decay: float = option(0.0, "weight decay of the model and guide optimizer", non_negative())
+    lr_schedule: Schedule = option("constant", "learning rate after warm-up: constant, linear or cosine decay to 0")
+    warmup_steps: int = option(0, "optimizer steps of linear learning-rate warm-up", at_least(0))
+    grad_clip: float | None = option(5.0, "max global gradient norm of the model and guide (none: no clipping)", positive())
+    accumulate: int = option(1, "batches whose gradients are summed per optimizer step", at_least(1))
+    patience: int | None = option(5, "epochs without validation improvement before stopping (none: never stop early)", at_least(1))
+    select: Selection = option(
+        "elbo",
+        "the 'best' checkpoint (evaluated at the end, used by evaluate/sample): highest validation ELBO, lowest "
+        "validation loss, or the last one (suits MDR, beta_C and free bits, judged where training ends)",
+    )
+    amp: AmpMode = option("off", "autocast: bf16 (CPU or GPU) or fp16 with a gradient scaler (GPU only)")
+    device: str = option("auto", "where to train: auto (a GPU when there is one), cpu, cuda, cuda:N", DeviceName())
+    aggressive: bool = option(False, "He et al. 2019 aggressive encoder training until I(x;z) stops rising")
     # bookkeeping
-    log_every: int = 50  #: optimizer steps between training log records
-    checkpoint_every: int = 200  #: optimizer steps between checkpoints (and at every epoch end)
-    eval_iw_samples: int = 0  #: importance samples for the final evaluation (0: skip IW)
-    #: sentences of a random subset for the final evaluation's mutual information (None: all);
-    #: its cost is quadratic, and with IAF posteriors each pair needs a sequential inverse
-    eval_mi_points: int | None = None
-    #: optimizer steps between latent-space checks on held-out sentences (marginal KL, MMD, active
-    #: units; pyrovae.diagnostics.TrainingMonitor), logged as split "monitor"; None: off
-    monitor_every: int | None = None
-    progress: bool = True  #: show a progress bar
+    log_every: int = option(50, "optimizer steps between training log records", at_least(1))
+    checkpoint_every: int = option(200, "optimizer steps between checkpoints (and one at every epoch end)", at_least(1))
+    eval_iw_samples: int = option(0, "importance samples per sentence for the final evaluation (0: the -ELBO bound only)", at_least(0, 100_000))
+    eval_mi_points: int | None = option(
+        None, "sentences of a random subset for the final evaluation's mutual information (none: all)", at_least(2)
+    )
+    monitor_every: int | None = option(
+        None, "optimizer steps between latent-space checks on held-out sentences, logged as split 'monitor' (none: off)", at_least(1)
+    )
+    progress: bool = option(True, "show a progress bar")
     # model and objective
-    model: dict[str, Any] = field(default_factory=dict)
-    objective: str | None = None  #: a registered objective; None: the model file's, else "elbo"
-    objective_options: dict[str, Any] = field(default_factory=dict)
-    #: a registered posterior (normal, planar, iaf) or a guide file (.py); None: the model file's
-    posterior: str | None = None
-    posterior_options: dict[str, Any] = field(default_factory=dict)
-    #: a registered prior (standard_normal, normal, mog, vamp) or a prior file (.py); None: the model file's
-    prior: str | None = None
-    prior_options: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = option({}, "model options (model.KEY=VALUE): the keyword arguments of the model file's build() and codec()")
+    objective: str | None = option(None, "a registered objective or an objective file (.py); none: the model file's, else elbo")
+    objective_options: dict[str, Any] = option({}, "objective options (objective.KEY=VALUE)")
+    posterior: str | None = option(None, "a registered posterior (normal, planar, iaf) or a guide file (.py); none: the model file's")
+    posterior_options: dict[str, Any] = option({}, "posterior options (posterior.KEY=VALUE)")
+    prior: str | None = option(None, "a registered prior (standard_normal, normal, mog, vamp) or a prior file (.py); none: the model file's")
+    prior_options: dict[str, Any] = option({}, "prior options (prior.KEY=VALUE)")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            setattr(self, f.name, _coerce(f.name, getattr(self, f.name), _hints()[f.name]))
-        for name in ("batch_size", "eval_batch_size", "accumulate", "log_every", "checkpoint_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.monitor_every is not None and self.monitor_every < 1:
-            raise ConfigError(f"monitor_every must be at least 1 (or None for no monitor), got {self.monitor_every}")
-        if self.lr <= 0:
-            raise ConfigError(f"lr must be positive, got {self.lr}")
-        if self.objective_lr <= 0:
-            raise ConfigError(f"objective_lr must be positive, got {self.objective_lr}")
-        if self.epochs < 0:
-            raise ConfigError(f"epochs must be non-negative, got {self.epochs}")
+            value = _coerce(f.name, getattr(self, f.name), _hints()[f.name])
+            setattr(self, f.name, value)
+            check = f.metadata.get("check")
+            if check is not None:
+                check(f.name, value)
 
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def describe(cls, name: str) -> str:
+        """The help of field ``name`` with its valid range, for ``--help`` and error messages."""
+        f = next(f for f in dataclasses.fields(cls) if f.name == name)
+        check = f.metadata.get("check")
+        return f.metadata["help"] + (f" ({check.describe()})" if check is not None else "")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RunConfig":

@@ -10,6 +10,7 @@ Layout (written by ``pyrovae fit``)::
         model.py             a copy of the model file (the run does not depend on the original)
         posterior.py         a copy of the guide file, when --set posterior=FILE.py named one
         prior.py             a copy of the prior file, when --set prior=FILE.py named one
+        objective.py         a copy of the objective file, when --set objective=FILE.py named one
         checkpoints/         see pyrovae.train.checkpoint
         metrics.jsonl/.csv   the training log
         train_summary.json   how training ended
@@ -101,7 +102,7 @@ class RunDirectory:
         atomic_write_text(self.config_path, config.to_json())
         save_codec(codec, self.codec_path)
         copies = {self.model_file_path: model_file}
-        for kind in ("posterior", "prior"):
+        for kind in ("posterior", "prior", "objective"):
             spec = getattr(config, kind)
             if spec is not None and is_file_spec(spec):
                 copies[self.path / f"{kind}.py"] = Path(spec)

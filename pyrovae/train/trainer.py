@@ -27,12 +27,20 @@ from tqdm.auto import tqdm
 
 from pyrovae.atomic import atomic_write_json
 from pyrovae.data.batching import EpochBatches
-from pyrovae.errors import ConfigError, ModelFileError, NonFiniteLossError
+from pyrovae.errors import (
+    ConfigError,
+    ModelFileError,
+    NonFiniteLossError,
+    UnsupportedModelError,
+)
 from pyrovae.infer.objective import Objective, TermsSummary
+from pyrovae.metrics.active_units import RunningActiveUnits, posterior_mean
+from pyrovae.metrics.aggregate_posterior import guide_posterior
 from pyrovae.text.batch import TokenBatch
 from pyrovae.train.checkpoint import CheckpointManager
 from pyrovae.train.config import RunConfig
 from pyrovae.train.distributed import DistributedContext
+from pyrovae.train.epoch_report import TrainingClock, epoch_line
 from pyrovae.train.loss_module import VAELoss
 from pyrovae.train.optim import build_dual_optimizer, build_lr_schedule, build_optimizer
 from pyrovae.train.precision import Precision
@@ -42,6 +50,9 @@ from pyrovae.train.run_log import RunLog, read_log
 # Order of the running sums kept for logging: objective, distortion, rate (all nats summed over
 # sentences), sentences, tokens.
 _SUMS = ("objective", "distortion", "rate", "sentences", "tokens")
+
+#: Optimizer steps between updates of the progress bar's figures (each costs a host sync).
+PROGRESS_EVERY = 10
 
 
 @dataclass
@@ -198,6 +209,7 @@ class Trainer:
         self._running = torch.zeros(len(_SUMS), device=self.device)
         self._running_extras: dict[str, torch.Tensor] = {}
         self._step_terms: list[TermsSummary] = []
+        self._epoch_started = time.perf_counter()
         self._window_started = time.perf_counter()
         self._validated = False
         self.objective.start(self.steps_per_epoch, self.total_steps)
@@ -205,6 +217,7 @@ class Trainer:
             self._restore()
         else:
             torch.manual_seed(self.config.seed + 1000 * self.context.rank)
+        self._clock = TrainingClock(self.state.step)
         try:
             while not self.state.finished:
                 self._run_epoch()
@@ -240,13 +253,10 @@ class Trainer:
             if pending == config.accumulate or last:
                 self._optimizer_step()
                 pending = 0
+                if not bar.disable and state.step % PROGRESS_EVERY == 0:
+                    self._show_progress(bar)
                 if state.step % config.log_every == 0:
-                    record = self._log_training()
-                    bar.set_postfix(
-                        loss=f"{record['loss']:.2f}",
-                        rate=f"{record['rate']:.2f}",
-                        dist=f"{record['distortion']:.2f}",
-                    )
+                    self._log_training()
                 if self.monitor is not None and self.monitor.due(state.step):
                     self._monitor_latents()
                 if config.max_steps and state.step >= config.max_steps:
@@ -258,6 +268,12 @@ class Trainer:
             self._end_epoch(partial=True)
             return self._finish("max_steps")
         self._end_epoch()
+
+    def _show_progress(self, bar) -> None:
+        """The progress bar's loss, rate and distortion: this process's averages over the log window so far."""
+        objective, distortion, rate, sentences, _ = self._running.tolist()
+        if sentences:
+            bar.set_postfix(loss=f"{objective / sentences:.2f}", rate=f"{rate / sentences:.2f}", dist=f"{distortion / sentences:.2f}")
 
     def _forward_backward(self, batch: TokenBatch, defer_sync: bool) -> None:
         sync = self.wrapped.no_sync() if defer_sync and self.context.enabled else contextlib.nullcontext()
@@ -401,11 +417,13 @@ class Trainer:
         self.log.log({"split": "monitor", "step": self.state.step, "epoch": self.state.epoch + 1, **record})
         self._window_started += time.perf_counter() - started  # not training throughput
 
+    def _rng_devices(self) -> list[int]:
+        return [self.device.index or 0] if self.device.type == "cuda" else []
+
     @contextlib.contextmanager
     def evaluation_rng(self):
         """A seeded random stream for evaluation, leaving the training stream untouched."""
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(self.config.seed + 1_000_003 * (self.context.rank + 1))
             yield
 
@@ -415,6 +433,7 @@ class Trainer:
         was_training = self.loss_module.training
         self.loss_module.eval()
         sums = torch.zeros(len(_SUMS), device=self.device)
+        units = RunningActiveUnits()
         # Validation draws its latent samples from its own seeded stream: every epoch is scored
         # with the same noise, and the training stream is the same whether or not (or how often)
         # validation ran, so runs stopped and resumed at any step continue identically.
@@ -422,13 +441,32 @@ class Trainer:
             for batch in self._eval_batches(batches):
                 with pyro.validation_enabled(False), self.precision.autocast():
                     _, terms = self.loss_module(batch)
+                    units = self._add_posterior_means(units, batch)
                 n = terms.num_data
                 sums += torch.tensor(
                     [float(terms.objective) * n, float(terms.distortion) * n, float(terms.rate) * n, n, batch.num_tokens],
                     device=self.device,
                 )
         self.loss_module.train(was_training)
-        return self._averages(dict(zip(_SUMS, self.context.all_reduce_sum(sums).tolist())))
+        record = self._averages(dict(zip(_SUMS, self.context.all_reduce_sum(sums).tolist())))
+        if units is not None and units.packed() is not None:
+            reduced = self.context.all_reduce_sum(units.packed())
+            record |= {"active_units": float(RunningActiveUnits.count(reduced)), "latent_dims": float(reduced.shape[1])}
+        return record
+
+    def _add_posterior_means(self, units: RunningActiveUnits | None, batch: TokenBatch) -> RunningActiveUnits | None:
+        """Add the batch's posterior means to ``units``, in a forked random stream so that the
+        validation losses draw the same noise with or without it; None for a latent that is not
+        one vector per sentence (or no latent)."""
+        if units is None:
+            return None
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            try:
+                q = guide_posterior(self.vae.guide, batch)
+            except UnsupportedModelError:
+                return None
+            units.add(posterior_mean(q))
+        return units
 
     def _end_epoch(self, partial: bool = False) -> None:
         state = self.state
@@ -440,6 +478,7 @@ class Trainer:
             record |= self.end_of_epoch(partial)
             self.log.log(record)
             state.history.append(record)
+            self._print_epoch(record)
             valid_loss = {"elbo": -record["elbo"], "loss": record["loss"], "last": -float(state.epoch)}[self.config.select]
             improved = valid_loss < state.best_valid
             if improved:
@@ -456,6 +495,15 @@ class Trainer:
         elif not partial and state.epoch >= self.config.epochs:
             state.finished, state.stop_reason = True, "epochs"
         self._checkpoint(pointer="best" if improved or self.valid_batches is None else None)
+
+    def _print_epoch(self, record: dict) -> None:
+        """The epoch's one-line validation summary and the time left (rank 0)."""
+        if not self.context.is_main:
+            return
+        now = time.perf_counter()
+        seconds, self._epoch_started = now - self._epoch_started, now
+        print(epoch_line(record["epoch"], self.config.epochs, record, seconds,
+                         self._clock.remaining(self.state.step, self.total_steps)), flush=True)
 
     def _finish(self, reason: str) -> None:
         if not self.state.finished:

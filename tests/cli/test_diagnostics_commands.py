@@ -173,3 +173,22 @@ def test_a_language_model_samples_but_has_no_latent_space(tmp_path, corpus, caps
 def test_bad_input_gets_one_line(vae_run, tmp_path, capsys, argv, fragments):
     values = {"run": str(vae_run), "missing": str(tmp_path / "missing"), "tmp": str(tmp_path)}
     _fails(capsys, [arg.format(**values) for arg in argv], *fragments)
+
+
+def test_compare_finds_a_report_that_diagnose_wrote_inside_the_run(vae_run, tmp_path, capsys):
+    """`pyrovae diagnose RUN --out RUN/report` then `pyrovae compare RUN` (the README's order)."""
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run, ignore=shutil.ignore_patterns("diagnose-*"))
+    _output(capsys, ["diagnose", str(run), "--out", str(run / "report"), "--decoder-samples", "2", "--no-progress"])
+    printed = "\n".join(_output(capsys, ["compare", str(run), "--out", str(tmp_path / "comparison")]))
+    runs = json.loads((tmp_path / "comparison" / "runs.json").read_text())["runs"]
+    assert "marginal_kl" in runs["run"]["metrics"] and str(run / "report" / "report.json") in runs["run"]["sources"]
+    assert "no aggregate-posterior figures" not in printed
+
+
+def test_curves_draw_the_training_logs_of_runs(vae_run, tmp_path, capsys):
+    out = tmp_path / "curves.png"
+    lines = _output(capsys, ["curves", str(vae_run), str(vae_run), "--out", str(out)])
+    assert lines[-1] == f"wrote {out} (2 runs)"
+    assert_png(out)
+    fails_with_message(capsys, ["curves", str(tmp_path)], "not a pyrovae run")

@@ -41,7 +41,7 @@ def _fit(model: str, out: Path, corpus: list[str], *options: str) -> None:
 
 def _every_command(run: Path, capsys) -> dict:
     assert main(["evaluate", str(run), "--iw-samples", "3", "--num-generated", "4", "--no-progress"]) == 0
-    report = json.loads((run / "eval-test.json").read_text())
+    report = json.loads((run / "eval-valid.json").read_text())
     assert main(["sample", str(run), "--num", "2", "--reconstruct", "she was happy ."]) == 0
     assert main(["interpolate", str(run), "she was happy .", "he was sad .", "--steps", "3"]) == 0
     assert main(["diagnose", str(run), "--no-progress", "--decoder-samples", "2"]) == 0
@@ -83,3 +83,31 @@ def test_a_set_valued_latent_trains_and_evaluates_and_vector_metrics_refuse(tmp_
     assert main(["diagnose", str(run), "--no-progress"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "depends on the sentence" in error
+
+
+def test_a_model_file_with_its_own_objective_and_prior_goes_through_fit_evaluate_resume_sample(tmp_path, corpus, capsys):
+    """Issue 15, items 1-3: registered names from a model file, `objective = SomeClass`, and
+    `--set objective=FILE.py`, through fit (whose end reimports the run's copy), evaluate, --resume, sample."""
+    run = tmp_path / "run"
+    _fit("extension_vae.py", run, corpus, "max_steps=3")  # objective = HalfRate (a class)
+    assert "with HalfRate" in capsys.readouterr().out
+    assert main(["fit", str(run / "model.py"), *corpus, "--out", str(run), "--resume", "--set", "max_steps=5"]) == 0
+    assert main(["evaluate", str(run), "--iw-samples", "2", "--skip", "latent", "decoder-use", "reconstruction", "generation"]) == 0
+    assert main(["sample", str(run), "--num", "2"]) == 0
+
+    named = tmp_path / "named"
+    _fit("extension_vae.py", named, corpus, "objective=half_rate", "prior=laplace", "max_steps=2")
+    config = json.loads((named / "config.json").read_text())
+    assert config["objective"] == "half_rate" and config["prior"] == "laplace"
+    assert main(["evaluate", str(named), "--iw-samples", "2", "--skip", "latent", "decoder-use", "reconstruction", "generation"]) == 0
+
+    from_file = tmp_path / "from-file"
+    objective_file = MODELS / "scaled_objective.py"
+    _fit("extension_vae.py", from_file, corpus, f"objective={objective_file}", "objective.weight=0.25", "max_steps=2")
+    assert (from_file / "objective.py").read_text() == objective_file.read_text()
+    records = [json.loads(line) for line in (from_file / "metrics.jsonl").read_text().splitlines()]
+    assert any(r.get("objective.weight") == 0.25 for r in records)
+    assert main(["fit", str(from_file / "model.py"), *corpus, "--out", str(from_file), "--resume", "--set", "max_steps=4"]) == 0
+    assert main(["fit", str(MODELS / "extension_vae.py"), *corpus, "--out", str(tmp_path / "bad"), "--set", *OPTIONS,
+                 f"objective={objective_file}", "objective.wieght=1"]) == 2
+    assert "has no option(s) wieght" in capsys.readouterr().err

@@ -89,3 +89,12 @@ def test_figures_across_runs_tolerate_missing_metrics(tmp_path):
     assert_png(plot_rate_distortion(runs, tmp_path / "rd.png"))
     assert_png(plot_latent_fit_vs_rate(runs, tmp_path / "fit.png"))
     assert_png(plot_latent_fit_vs_rate({"only": {"elbo": e(-1.0)}}, tmp_path / "empty.png"))
+
+
+def test_a_panel_without_data_says_so(tmp_path):
+    from pyrovae.plots.canvas import NO_DATA, new_figure, save
+
+    figure, axes = new_figure(1, 2)
+    axes[0, 0].plot([0, 1], [1, 2])
+    save(figure, tmp_path / "figure.png")
+    assert [t.get_text() for t in axes[0, 1].texts] == [NO_DATA] and not axes[0, 0].texts
