@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Cost of flow posteriors and richer priors relative to the Gaussian guide, same LSTM VAE, same run.
 
-1. Training step: every setting runs the trainer's step (``VAELoss(vae, ELBO())(batch)``,
-   backward, gradient clipping, Adam) on the same batches of the LSTM VAE of models/lstm_vae.py;
+1. Training step: every setting runs the trainer's step (``workload.train_step``:
+   ``VAELoss(vae, ELBO())(batch)``, backward, gradient clipping, Adam), validation off, on the same
+   batches of the LSTM VAE of models/lstm_vae.py;
    settings alternate block by block (order reversed every repeat) and the median block time of
    each is divided by the Gaussian guide's (``normal``: analytic KL, the default).
 2. Mutual information over ``--mi-sentences`` sentences (``mutual_information`` of the aggregate
@@ -16,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -25,17 +25,18 @@ from pathlib import Path
 import pyro
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lstm_vae import (  # noqa: E402
-    comparison_arguments, comparison_defaults, interleaved, load_model_file, make_batches, training_block,
-)
+import harness  # noqa: E402
+import workload  # noqa: E402
 
+from pyrovae.data import make_loader  # noqa: E402
 from pyrovae.infer import ELBO  # noqa: E402
 from pyrovae.latent import posterior_factory, prior_factory  # noqa: E402
 from pyrovae.metrics import AggregatePosterior, mutual_information  # noqa: E402
+from pyrovae.text import TokenBatch, Vocabulary  # noqa: E402
 from pyrovae.train.loss_module import VAELoss  # noqa: E402
+from pyrovae.vae import TextVAE  # noqa: E402
 
 #: label -> (posterior, its options, prior, its options, ELBO options)
 SETTINGS = {
@@ -54,114 +55,86 @@ SETTINGS = {
 MI_SETTINGS = ("normal", "iaf k=1", "iaf k=4")
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = comparison_arguments(__doc__, HERE / "results" / "flows-cpu.json", "setting")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The shared options, ``--mi-sentences``, and the defaults of ``workload.COMPARISON_PRESETS``."""
+    p = harness.benchmark_arguments(__doc__)
     p.add_argument("--mi-sentences", type=int, default=128, help="N, sentences in the mutual-information timing")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    return comparison_defaults(p.parse_args(argv))
+    return harness.fill_defaults(p.parse_args(argv), workload.COMPARISON_PRESETS)
 
 
-def build(model_file, vocab, sizes: dict, setting: tuple):
+def build(codec: Vocabulary, sizes: dict[str, int], setting: tuple) -> TextVAE:
+    """The LSTM VAE with the posterior and prior of ``setting``, made by the command line's factories."""
     posterior, posterior_options, prior, prior_options, _ = setting
-    return model_file.build(
-        vocab,
-        **sizes,
-        posterior=posterior_factory(posterior, **posterior_options),
-        prior=prior_factory(prior, **prior_options),
-    )
+    return workload.build_vae(codec, sizes, posterior=posterior_factory(posterior, **posterior_options),
+                              prior=prior_factory(prior, **prior_options))
 
 
-def time_training_steps(args, model_file, vocab, sizes, batches, device) -> dict:
-    runners = {}
-    for label, setting in SETTINGS.items():
-        torch.manual_seed(0)
-        loss_module = VAELoss(build(model_file, vocab, sizes, setting), ELBO(**setting[4]))
-        optimizer = torch.optim.Adam(loss_module.parameters(), lr=1e-3)
-
-        step_block = training_block(loss_module, optimizer, batches[: args.steps])
-        step_block()  # warm-up
-        runners[label] = step_block
-    times = interleaved(runners, args.repeats, device)
-    reference = times["normal"]
-    return {
-        label: {
-            "block_wall_s": t["wall"],
-            "block_cpu_s": t["cpu"],
-            "median_block_s": statistics.median(t["wall"]),
-            "ms_per_step": 1000 * statistics.median(t["wall"]) / args.steps,
-            "ratio_to_normal": statistics.median(t["wall"]) / statistics.median(reference["wall"]),
-            # the same with blocks of the same repeat paired, and with process CPU time (less
-            # sensitive to other processes on a shared machine)
-            "paired_ratio": statistics.median(a / b for a, b in zip(t["wall"], reference["wall"])),
-            "cpu_ratio": statistics.median(t["cpu"]) / statistics.median(reference["cpu"]),
-        }
-        for label, t in times.items()
-    }
-
-
-def time_mutual_information(args, model_file, vocab, sizes, dataset, device) -> dict:
-    from pyrovae.data import make_loader
-
-    loader = make_loader(dataset, vocab, args.batch_size, shuffle=True, seed=args.seed)
+def mi_batches(args: argparse.Namespace, corpus: workload.Corpus, device: torch.device) -> list[TokenBatch]:
+    """Batches of the first ``--mi-sentences`` (or a few more) sentences in training order."""
     batches, count = [], 0
-    for batch in loader:
+    for batch in make_loader(corpus.dataset, args.batch_size, shuffle=True, seed=args.seed):
         batches.append(batch.to(device))
         count += batch.size
         if count >= args.mi_sentences:
             break
+    return batches
+
+
+def time_mutual_information(args: argparse.Namespace, corpus: workload.Corpus, sizes: dict[str, int],
+                            device: torch.device) -> dict:
+    """Seconds of ``mutual_information`` over the same sentences for each of :data:`MI_SETTINGS`."""
+    batches = mi_batches(args, corpus, device)
     results = {}
     for label in MI_SETTINGS:
-        torch.manual_seed(0)
-        vae = build(model_file, vocab, sizes, SETTINGS[label]).eval()
+        torch.manual_seed(args.seed)
+        vae = build(corpus.codec, sizes, SETTINGS[label]).to(device).eval()
         with torch.no_grad(), pyro.validation_enabled(False):
             posterior = AggregatePosterior.collect(vae.guide, batches)
             walls = []
             for _ in range(max(1, args.repeats // 2)):
+                harness.sync(device)
                 start = time.perf_counter()
                 estimate = mutual_information(posterior)
+                harness.sync(device)
                 walls.append(time.perf_counter() - start)
         results[label] = {"sentences": posterior.num_points, "block_wall_s": walls, "median_s": statistics.median(walls),
                           "mutual_information_nats": estimate.value}
     reference = results["normal"]["median_s"]
     for entry in results.values():
-        entry["ratio_to_normal"] = entry["median_s"] / reference
+        entry["ratio"] = entry["median_s"] / reference
     return results
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print its table and write its result file."""
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    device = torch.device("cpu")
-    _, vocab, dataset, batches = make_batches(args, device)
-    sizes = dict(embed_dim=32, hidden_dim=32, latent_dim=8) if args.small else dict(embed_dim=256, hidden_dim=256, latent_dim=32)
-    model_file = load_model_file(HERE.parent / "models" / "lstm_vae.py")
+    device = harness.prepare(args)
+    contention = harness.Contention()
+    corpus = workload.load_corpus(args.data, args.batch_size, args.steps, device, args.seed)
+    sizes = workload.model_sizes(args)
 
-    steps = time_training_steps(args, model_file, vocab, sizes, batches, device)
-    print(f"training-step cost relative to the Gaussian guide ({args.steps} steps x {args.repeats} blocks, "
-          f"batch {args.batch_size}, {sizes}, {torch.get_num_threads()} threads)")
-    for label, r in steps.items():
-        print(f"  {label:24s} {r['ms_per_step']:8.1f} ms/step   {r['ratio_to_normal']:6.3f}x   "
-              f"(paired {r['paired_ratio']:6.3f}x, cpu-time {r['cpu_ratio']:6.3f}x)")
-    mi = time_mutual_information(args, model_file, vocab, sizes, dataset, device)
-    print(f"mutual information over {mi['normal']['sentences']} sentences (cost grows as N^2)")
-    for label, r in mi.items():
-        print(f"  {label:24s} {r['median_s']:8.3f} s   {r['ratio_to_normal']:7.1f}x")
+    loss_modules = {}
+    for label, setting in SETTINGS.items():
+        torch.manual_seed(args.seed)
+        loss_modules[label] = VAELoss(build(corpus.codec, sizes, setting), ELBO(**setting[4])).to(device)
+    steps = workload.compare_training_steps(loss_modules, corpus.batches[: args.steps], args.repeats, "normal", device)
+    harness.print_ratios(f"training-step cost relative to the Gaussian guide ({args.steps} steps x {args.repeats} "
+                         f"blocks, batch {args.batch_size}, {sizes}, {torch.get_num_threads()} threads)", "setting", steps)
+    mi = time_mutual_information(args, corpus, sizes, device)
+    print(f"\nmutual information over {mi['normal']['sentences']} sentences (cost grows as N^2)")
+    harness.print_table(("setting", "seconds", "ratio"),
+                        [(label, f"{r['median_s']:.3f}", f"{r['ratio']:.1f}") for label, r in mi.items()], left={0})
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     settings = {label: {"posterior": s[0], "posterior_options": s[1], "prior": s[2], "prior_options": s[3], "elbo": s[4]}
                 for label, s in SETTINGS.items()}
-    args.json.write_text(json.dumps({
+    harness.write_results(harness.result_path(args, "flows", device), {
         "settings": settings,
-        "model": sizes,
-        "batch_size": args.batch_size,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "pyro": pyro.__version__,
+        "config": {**sizes, "batch_size": args.batch_size, "steps_per_block": args.steps, "repeats": args.repeats,
+                   "data": corpus.describe()},
+        "environment": harness.describe_machine(device) | contention.report(),
         "training_step": steps,
         "mutual_information": mi,
-    }, indent=2))
+    })
     return 0
 
 

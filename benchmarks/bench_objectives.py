@@ -1,32 +1,29 @@
 #!/usr/bin/env python
 """Per-step cost of each objective against the plain ELBO, on the LSTM VAE of models/lstm_vae.py.
 
-Every objective runs the trainer's step (``VAELoss(vae, objective)(batch)``, backward, gradient
-clipping, Adam) on the same batches; the objectives alternate block by block (order reversed
-every repeat) and the median block time of each is divided by the ELBO's. Target: < 1.05x
+Every objective runs the trainer's step (``workload.train_step``: ``VAELoss(vae, objective)(batch)``,
+backward, gradient clipping, Adam, ``objective.advance``) on the same batches with validation off
+(as the trainer runs every batch after the first); the objectives alternate block by block (order
+reversed every repeat) and the median block time of each is divided by the ELBO's. Target: < 1.05x
 (aggressive training changes the procedure, not the step, and is not timed here: its cost is its
 inner-loop length, logged by the trainer).
 
-    python benchmarks/bench_objectives.py                 # bundled corpus, CPU-sized model
+    python benchmarks/bench_objectives.py --threads 1     # bundled corpus, CPU-sized model
     python benchmarks/bench_objectives.py --small --steps 2 --repeats 2   # smoke run
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-import pyro
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lstm_vae import (  # noqa: E402
-    comparison_arguments, comparison_defaults, interleaved, load_model_file, make_batches, training_block,
-)
+import harness  # noqa: E402
+import workload  # noqa: E402
 
 from pyrovae.infer import OBJECTIVES  # noqa: E402
 from pyrovae.train.loss_module import VAELoss  # noqa: E402
@@ -47,40 +44,38 @@ OBJECTIVE_SETTINGS = {
 }
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = comparison_arguments(__doc__, HERE / "results" / "objectives-cpu.json", "objective")
-    return comparison_defaults(p.parse_args(argv))
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The shared options with the defaults of ``workload.COMPARISON_PRESETS``."""
+    return harness.fill_defaults(harness.benchmark_arguments(__doc__).parse_args(argv), workload.COMPARISON_PRESETS)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print its table and write its result file."""
     args = parse_args(argv)
-    torch.manual_seed(0)
-    device = torch.device("cpu")
-    _, vocab, _, batches = make_batches(args, device)
-    sizes = dict(embed_dim=32, hidden_dim=32, latent_dim=8) if args.small else dict(embed_dim=256, hidden_dim=256, latent_dim=32)
-    build = load_model_file(HERE.parent / "models" / "lstm_vae.py").build
-    runners = {}
+    device = harness.prepare(args)
+    contention = harness.Contention()
+    corpus = workload.load_corpus(args.data, args.batch_size, args.steps, device, args.seed)
+    sizes = workload.model_sizes(args)
+    loss_modules = {}
     for label, (name, options) in OBJECTIVE_SETTINGS.items():
-        torch.manual_seed(0)
-        loss_module = VAELoss(build(vocab, **sizes), OBJECTIVES.build(name, **options))
-        loss_module.objective.start(steps_per_epoch=len(batches), total_steps=1000)
+        torch.manual_seed(args.seed)
+        loss_module = VAELoss(workload.build_vae(corpus.codec, sizes), OBJECTIVES.build(name, **options)).to(device)
+        loss_module.objective.start(steps_per_epoch=len(corpus.batches), total_steps=1000)
         with torch.no_grad():
-            loss_module(batches[0])  # sizes lazily shaped multipliers before the optimizer sees them
-        optimizer = torch.optim.Adam(loss_module.parameters(), lr=1e-3)
+            loss_module(corpus.batches[0])  # sizes lazily shaped multipliers before the optimizer sees them
+        loss_modules[label] = loss_module
+    steps = workload.compare_training_steps(loss_modules, corpus.batches[: args.steps], args.repeats, "elbo", device)
 
-        step_block = training_block(loss_module, optimizer, batches[: args.steps])
-        step_block()  # warm-up
-        runners[label] = step_block
-    times = interleaved(runners, args.repeats, device)
-    reference = sorted(times["elbo"]["wall"])[len(times["elbo"]["wall"]) // 2]
-    results = {}
-    print(f"per-step cost relative to the ELBO ({args.steps} steps x {args.repeats} blocks, batch {args.batch_size}, {sizes})")
-    for label, t in times.items():
-        median = sorted(t["wall"])[len(t["wall"]) // 2]
-        results[label] = {"median_block_s": median, "ms_per_step": 1000 * median / args.steps, "ratio_to_elbo": median / reference}
-        print(f"  {label:24s} {1000 * median / args.steps:8.1f} ms/step   {median / reference:5.3f}x")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"settings": {k: list(v) for k, v in OBJECTIVE_SETTINGS.items()}, "results": results}, indent=2))
+    env = harness.describe_machine(device) | contention.report()
+    harness.print_ratios(f"per-step cost relative to the ELBO ({args.steps} steps x {args.repeats} blocks, batch "
+                         f"{args.batch_size}, {sizes}, {env['threads']} threads)", "objective", steps)
+    harness.write_results(harness.result_path(args, "objectives", device), {
+        "settings": {k: list(v) for k, v in OBJECTIVE_SETTINGS.items()},
+        "config": {**sizes, "batch_size": args.batch_size, "steps_per_block": args.steps, "repeats": args.repeats,
+                   "data": corpus.describe()},
+        "environment": env,
+        "results": steps,
+    })
     return 0
 
 

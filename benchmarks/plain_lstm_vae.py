@@ -1,7 +1,8 @@
 """A plain-PyTorch LSTM sentence VAE: the same network and loss as ``models/lstm_vae.py``.
 
 This is the reference the benchmark times pyrovae against. It has exactly the layers of the
-``TextVAE`` that ``models/lstm_vae.py`` builds (``coupling="both"``, one layer, LSTM cells):
+``TextVAE`` that ``models/lstm_vae.py`` builds (its defaults: ``init_state`` and ``concat_z``
+injections, one layer, LSTM cells):
 
 * encoder: embedding -> (dropout, p=0 as in the model file) -> packed LSTM -> final hidden state
   -> ``Linear(hidden, 2 * latent)`` giving ``[mu, log sigma^2]``;
@@ -13,7 +14,8 @@ This is the reference the benchmark times pyrovae against. It has exactly the la
   averaged over sentences (= pyrovae's ``VAELoss(vae, ELBO())``).
 
 The module works on plain tensors (``tokens [B, T+1]``, ``lengths [B]``) so nothing of pyrovae is
-used at run time; :func:`load_from_pyrovae` copies the weights of a pyrovae ``TextVAE``.
+used at run time; :func:`load_from_pyrovae` copies the weights of a pyrovae ``TextVAE`` and
+:func:`pyrovae_name` names the pyrovae parameter of each plain one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ NAME_MAP = {
 
 
 class PlainLSTMVAE(nn.Module):
+    """The LSTM VAE of ``models/lstm_vae.py`` in plain PyTorch (layers named as in :data:`NAME_MAP`)."""
+
     def __init__(
         self,
         vocab_size: int,
@@ -60,7 +64,7 @@ class PlainLSTMVAE(nn.Module):
         self.output = nn.Linear(hidden_dim, vocab_size)
 
     # ------------------------------------------------------------------ pieces
-    def encode(self, targets: torch.Tensor, lengths: torch.Tensor):
+    def encode(self, targets: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``mu, log_var [B, D]`` of ``q(z | x)``."""
         embedded = self.enc_dropout(self.enc_embedding(targets))
         packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -87,7 +91,9 @@ class PlainLSTMVAE(nn.Module):
         return nll.masked_fill(~mask, 0.0).sum(-1)
 
     # ------------------------------------------------------------------ loss
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, eps: torch.Tensor | None = None):
+    def forward(
+        self, tokens: torch.Tensor, lengths: torch.Tensor, eps: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(loss, distortion, rate)``: the loss is the negative ELBO averaged over sentences."""
         inputs, targets = tokens[:, :-1], tokens[:, 1:]
         mu, log_var = self.encode(targets, lengths)
@@ -136,15 +142,22 @@ class PlainLSTMVAE(nn.Module):
         return (torch.logsumexp(log_w.double(), dim=0) - math.log(K)).to(mu.dtype)
 
 
+def pyrovae_name(plain_name: str) -> str:
+    """The name in the pyrovae ``TextVAE`` of the plain parameter or buffer ``plain_name``."""
+    prefix = next(p for p in NAME_MAP if plain_name.startswith(p))
+    return NAME_MAP[prefix] + plain_name[len(prefix) :]
+
+
 def load_from_pyrovae(plain: PlainLSTMVAE, vae: nn.Module) -> None:
-    """Copy the weights of a pyrovae ``TextVAE`` (from ``models/lstm_vae.py``) into ``plain``."""
+    """Copy the weights of a pyrovae ``TextVAE`` (from ``models/lstm_vae.py``) into ``plain``.
+
+    Raises:
+        KeyError: a plain parameter has no pyrovae counterpart (``NAME_MAP`` is out of date).
+        ValueError: a pyrovae parameter has no plain counterpart (not the same network).
+    """
     source = vae.state_dict()
-    mapped, used = {}, set()
-    for name in plain.state_dict():
-        prefix = next(p for p in NAME_MAP if name.startswith(p))
-        used.add(NAME_MAP[prefix] + name[len(prefix) :])
-        mapped[name] = source[NAME_MAP[prefix] + name[len(prefix) :]]
-    unused = set(source) - used
+    mapped = {name: source[pyrovae_name(name)] for name in plain.state_dict()}
+    unused = set(source) - {pyrovae_name(name) for name in mapped}
     if unused:
         raise ValueError(f"pyrovae parameters with no counterpart in the plain model: {sorted(unused)}")
     plain.load_state_dict(mapped, strict=True)
