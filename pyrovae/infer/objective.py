@@ -58,6 +58,8 @@ class TermsSummary:
     def mean(cls, records: list["TermsSummary"], weights: list[float] | None = None) -> "TermsSummary":
         """The (weighted) average of summaries: of the particles of one batch (equal weights), or
         with ``weights`` proportional to the data points of different batches."""
+        if len(records) == 1 and weights is None:  # one particle: nothing to average
+            return records[0]
         weights = [1.0] * len(records) if weights is None else weights
         total = sum(weights)
 
