@@ -45,3 +45,17 @@ def ptb_dir() -> Path:
     if not (PTB / "train.txt").exists():
         pytest.skip("Penn Treebank text not found beside the repository (../shared/data/ptb)")
     return PTB
+
+
+@pytest.fixture(autouse=True)
+def _registries():
+    """Names a test's model or objective file registers do not outlive the test."""
+    from pyrovae.infer.objective import OBJECTIVES
+    from pyrovae.latent.posterior import POSTERIORS
+    from pyrovae.latent.prior import PRIORS
+
+    saved = [(registry, dict(registry._factories)) for registry in (OBJECTIVES, POSTERIORS, PRIORS)]
+    yield
+    for registry, factories in saved:
+        registry._factories.clear()
+        registry._factories.update(factories)

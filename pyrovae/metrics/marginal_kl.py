@@ -87,7 +87,7 @@ SATURATION_MARGIN = 1.0
 def mixture_marginal_kl(
     own_log_prob: torch.Tensor, aggregate_log_density: torch.Tensor, rates: torch.Tensor
 ) -> dict[str, Estimate]:
-    """``{"marginal_kl", "index_code_mi"}`` in nats by the mixture estimator (module docstring).
+    r"""``{"marginal_kl", "index_code_mi"}`` in nats by the mixture estimator (module docstring).
 
     Args:
         own_log_prob: ``[N]`` :math:`\log q(z_n \mid x_n)` of each sentence's own code.
@@ -119,13 +119,13 @@ def bootstrap_weights(draws: int, points: int, generator: torch.Generator) -> to
 
 
 def bootstrap_marginal_kl(terms: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``[S]`` draws :math:`\sum_n w^{(s)}_n t^{(s)}_n` of the KL from per-code terms
+    r"""``[S]`` draws :math:`\sum_n w^{(s)}_n t^{(s)}_n` of the KL from per-code terms
     :math:`t^{(s)}_n = \log q^{(s)}(z_n) - \log p(z_n)` ``[S, N]`` (module docstring), nats."""
     return (weights * terms).sum(-1)
 
 
 def bootstrap_index_code_mi(terms: torch.Tensor, weights: torch.Tensor, rates: torch.Tensor) -> torch.Tensor:
-    """``[S]`` draws of :math:`I_q = R - \mathrm{KL}`, :math:`\sum_n w^{(s)}_n (R_n - t^{(s)}_n)`, nats.
+    r"""``[S]`` draws of :math:`I_q = R - \mathrm{KL}`, :math:`\sum_n w^{(s)}_n (R_n - t^{(s)}_n)`, nats.
 
     Raises:
         DataError: not one finite rate per code.
